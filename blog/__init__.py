@@ -1,0 +1,75 @@
+"""The blog: create_app() builds a configured Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from blog.clock import Clock
+from blog.config import PROJECT_ROOT, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Application factory: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    app.config.update(load_settings(instance_path=Path(app.instance_path)))
+    app.config.from_pyfile("blog.cfg", silent=True)
+    if overrides:
+        app.config.update(overrides)
+    app.extensions["blog.clock"] = app.config.pop("CLOCK", None) or Clock()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    from blog.publishing_hooks import register_sync_hooks
+
+    register_sync_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from blog.database import configure_engine
+    from blog.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every area's blueprint."""
+    from blog import feeds, views
+    from blog.templating import register_template_helpers
+
+    register_template_helpers(app)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(views.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Error pages that roll back the session and never leak a traceback."""
+    from blog.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add `flask blog ...`."""
+    from blog.cli import blog_cli
+
+    app.cli.add_command(blog_cli)

@@ -1,0 +1,91 @@
+"""`flask blog ...`: commands for authors and operators."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from blog.clock import utcnow
+from blog.content.frontmatter import slugify
+from blog.extensions import db
+from blog.models import Post, PostLayout, PostStatus
+from blog.publishing import check_posts
+from blog.publishing_hooks import run_sync, schema_ready
+
+blog_cli = AppGroup("blog", help="Write, check and publish posts.")
+
+
+@blog_cli.command("new")
+@click.argument("title")
+def new_post(title: str) -> None:
+    """Write a new post file with front matter and today's date; print its path."""
+    posts_dir = current_app.config["POSTS_DIR"]
+    posts_dir.mkdir(parents=True, exist_ok=True)
+    now = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    slug = slugify(title) or "post"
+    path = posts_dir / f"{slug}.md"
+    counter = 2
+    while path.exists():
+        path = posts_dir / f"{slug}-{counter}.md"
+        counter += 1
+    quoted = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    path.write_text(
+        "---\n"
+        f"title: {quoted}\n"
+        f"date: {now:%Y-%m-%d %H:%M}\n"
+        f"id: {now:%Y%m%d}-{secrets.token_hex(4)}\n"
+        f"slug: {path.stem}\n"
+        "categories: []\n"
+        "tags: []\n"
+        "draft: true\n"
+        "---\n\n"
+        "Write the opening paragraph here. It becomes the excerpt.\n\n<!--more-->\n",
+        encoding="utf-8",
+    )
+    click.echo(str(path))
+
+
+@blog_cli.command("check")
+def check() -> None:
+    """List every problem in posts/; exit non-zero when there is one."""
+    sources, problems = check_posts(
+        current_app.config["POSTS_DIR"], ZoneInfo(current_app.config["TIMEZONE"])
+    )
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(sources)} posts checked, {len(problems)} problems")
+    if problems:
+        sys.exit(1)
+
+
+@blog_cli.command("sync")
+def sync() -> None:
+    """Sync posts/ into the database (only changed files are re-rendered)."""
+    if not schema_ready():
+        raise click.ClickException("the database has no schema: run `flask db upgrade` first")
+    report = run_sync()
+    for problem in report.problems:
+        click.echo(f"skipped: {problem}", err=True)
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged, "
+        f"{len(report.problems)} problems"
+    )
+
+
+@blog_cli.command("list")
+def list_posts() -> None:
+    """Each post with its status: published, draft, scheduled or removed."""
+    now = utcnow()
+    for post in db.session.scalars(select(Post).order_by(Post.published_at.desc())):
+        status = post.status.value
+        if post.status is PostStatus.PUBLISHED and post.published_at > now:
+            status = "scheduled"
+        kind = "page" if post.layout is PostLayout.PAGE else "post"
+        click.echo(f"{status:<10} {kind:<4} {post.local_date}  {post.path}  {post.title}")

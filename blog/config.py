@@ -1,0 +1,81 @@
+"""Settings read from BLOG_* environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run the blog safely."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def load_settings(
+    env: dict[str, str] | None = None, instance_path: Path | None = None
+) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = dict(os.environ if env is None else env)
+    blog_env = env.get("BLOG_ENV", "development").strip().lower()
+    production = blog_env == "production"
+    instance = instance_path or PROJECT_ROOT / "instance"
+
+    secret = env.get("BLOG_SECRET_KEY", "")
+    if production and len(secret) < 16:
+        raise ConfigError("BLOG_SECRET_KEY must be set (16+ characters) when BLOG_ENV=production")
+    if not secret:
+        # Development only: a fixed key keeps sessions across reloads; never used in production.
+        secret = "development-only-secret-key"  # noqa: S105
+
+    database_url = env.get("BLOG_DATABASE_URL") or f"sqlite:///{instance / 'blog.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    return {
+        "BLOG_ENV": blog_env,
+        "PRODUCTION": production,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "POSTS_DIR": Path(env.get("BLOG_POSTS_DIR") or PROJECT_ROOT / "posts"),
+        "SITE_TITLE": env.get("BLOG_SITE_TITLE", "True Connections"),
+        "SITE_TAGLINE": env.get(
+            "BLOG_SITE_TAGLINE", "Recruiting, networking and the people in between"
+        ),
+        "SITE_URL": env.get("BLOG_SITE_URL", "").rstrip("/"),
+        "SITE_AUTHOR": env.get("BLOG_SITE_AUTHOR", "The Author"),
+        "SITE_LANGUAGE": env.get("BLOG_SITE_LANGUAGE", "en"),
+        "TIMEZONE": env.get("BLOG_TIMEZONE", "UTC"),
+        "POSTS_PER_PAGE": _int(env, "BLOG_POSTS_PER_PAGE", 10),
+        "FEED_ITEMS": _int(env, "BLOG_FEED_ITEMS", 20),
+        "SYNC_ON_START": _bool(env.get("BLOG_SYNC_ON_START"), not production),
+        "SYNC_ON_REQUEST": _bool(env.get("BLOG_SYNC_ON_REQUEST"), blog_env == "development"),
+        "PAGE_MAX_AGE": _int(env, "BLOG_PAGE_MAX_AGE", 60),
+        "SQLITE_BUSY_TIMEOUT_MS": _int(env, "BLOG_SQLITE_BUSY_TIMEOUT_MS", 5000),
+        "SESSION_COOKIE_NAME": "blog_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+    }

@@ -1,0 +1,162 @@
+"""Markdown to HTML for posts: extensions, excerpt, table of contents, images, reading time."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from blog.content.frontmatter import slugify
+
+MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
+WORDS_PER_MINUTE = 230
+_TAGS = re.compile(r"<[^>]+>")
+_FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>.*?</p>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Where an image is served and how big it is."""
+
+    url: str
+    width: int
+    height: int
+
+
+ImageResolver = Callable[[str], ImageInfo | None]
+
+
+@dataclass
+class RenderedPost:
+    """HTML and derived text of one post body."""
+
+    html: str
+    excerpt_html: str
+    toc_html: str
+    text: str
+    word_count: int
+    reading_minutes: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _ImageProcessor(Treeprocessor):
+    """Points local images at their served URL, adds width/height, notes missing alt text."""
+
+    def __init__(self, md: markdown.Markdown, resolver: ImageResolver | None, warnings: list[str]):
+        super().__init__(md)
+        self.resolver = resolver
+        self.warnings = warnings
+
+    def run(self, root: ET.Element) -> None:
+        for img in root.iter("img"):
+            src = img.get("src", "")
+            if not img.get("alt", "").strip():
+                self.warnings.append(f"image {src!r} has no alt text")
+            img.set("loading", "lazy")
+            img.set("decoding", "async")
+            if self.resolver is None or re.match(r"^[a-z][a-z0-9+.-]*:|^//", src, re.I):
+                continue
+            info = self.resolver(src)
+            if info is None:
+                self.warnings.append(f"image {src!r} not found beside the posts")
+                continue
+            img.set("src", info.url)
+            if info.width and info.height:
+                img.set("width", str(info.width))
+                img.set("height", str(info.height))
+
+
+class _ImageExtension(Extension):
+    def __init__(self, resolver: ImageResolver | None, warnings: list[str]) -> None:
+        super().__init__()
+        self.resolver = resolver
+        self.warnings = warnings
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_ImageProcessor(md, self.resolver, self.warnings), "blog_img", 5)
+
+
+def _markdown(resolver: ImageResolver | None, warnings: list[str]) -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            "tables",
+            "footnotes",
+            "fenced_code",
+            "codehilite",
+            "toc",
+            "def_list",
+            "attr_list",
+            "smarty",
+            "sane_lists",
+            _ImageExtension(resolver, warnings),
+        ],
+        extension_configs={
+            "codehilite": {"css_class": "highlight", "guess_lang": False},
+            "toc": {
+                "permalink": "#",
+                "permalink_title": "Link to this section",
+                "slugify": _toc_slug,
+            },
+            "smarty": {"smart_angled_quotes": False},
+        },
+        output_format="html",
+    )
+
+
+def _toc_slug(value: str, separator: str) -> str:
+    return slugify(value) or "section"
+
+
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment, tags stripped and entities decoded."""
+    return re.sub(r"\s+", " ", html.unescape(_TAGS.sub(" ", fragment))).strip()
+
+
+def render_markdown(text: str, resolver: ImageResolver | None = None) -> tuple[str, str, list[str]]:
+    """Render Markdown; return (html, toc_html, warnings)."""
+    warnings: list[str] = []
+    md = _markdown(resolver, warnings)
+    body = md.convert(text)
+    toc_tokens = getattr(md, "toc_tokens", [])
+    toc = getattr(md, "toc", "") if _count_headings(toc_tokens) >= 3 else ""
+    return body, toc, warnings
+
+
+def _count_headings(tokens: list[dict[str, object]]) -> int:
+    total = 0
+    for token in tokens:
+        children = token.get("children")
+        total += 1 + (_count_headings(children) if isinstance(children, list) else 0)
+    return total
+
+
+def render_post(
+    body: str, summary: str = "", resolver: ImageResolver | None = None
+) -> RenderedPost:
+    """Render a post body and derive its excerpt, plain text and reading time."""
+    parts = MORE_MARKER.split(body, maxsplit=1)
+    full_html, toc, warnings = render_markdown(MORE_MARKER.sub("", body), resolver)
+    if len(parts) == 2:
+        excerpt = render_markdown(parts[0], resolver)[0]
+    elif summary:
+        excerpt = f"<p>{html.escape(summary)}</p>"
+    else:
+        first = _FIRST_PARAGRAPH.search(full_html)
+        excerpt = first.group(0) if first else ""
+    text = plain_text(full_html)
+    words = len(text.split())
+    return RenderedPost(
+        html=full_html,
+        excerpt_html=excerpt,
+        toc_html=toc,
+        text=text,
+        word_count=words,
+        reading_minutes=max(1, round(words / WORDS_PER_MINUTE)),
+        warnings=warnings,
+    )

@@ -1,0 +1,42 @@
+"""Error pages: roll back the session, never show a traceback, keep the search box handy."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from blog import posts
+from blog.clock import utcnow
+from blog.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on the app."""
+
+    @app.errorhandler(404)
+    def not_found(error: HTTPException) -> ResponseReturnValue:
+        db.session.rollback()
+        if request.method in ("GET", "HEAD"):
+            target = posts.find_alias(request.path, utcnow())
+            if target is not None:
+                return redirect(target.path, 301)
+        recent = posts.paginate(posts.live(utcnow()), 1, 5)
+        return render_template(
+            "errors/404.html", recent=recent.posts if recent else [], error=error
+        ), 404
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_template("errors/error.html", error=error), error.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/error.html", error=InternalServerError()), 500

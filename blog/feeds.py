@@ -1,0 +1,95 @@
+"""RSS 2.0 and Atom feeds, the sitemap and robots.txt."""
+
+from __future__ import annotations
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, current_app, render_template, url_for
+from sqlalchemy import select
+
+from blog import posts
+from blog.clock import utcnow
+from blog.extensions import db
+from blog.http_cache import public_page
+from blog.models import Post, PostStatus, TermKind
+from blog.templating import absolute_url
+
+bp = Blueprint("feeds", __name__)
+
+
+def _feed() -> FeedGenerator:
+    cfg = current_app.config
+    now = utcnow()
+    recent = db.session.scalars(
+        posts.live(now).order_by(Post.published_at.desc(), Post.id.desc()).limit(cfg["FEED_ITEMS"])
+    ).all()
+    fg = FeedGenerator()
+    fg.id(absolute_url("/"))
+    fg.title(cfg["SITE_TITLE"])
+    fg.subtitle(cfg["SITE_TAGLINE"] or cfg["SITE_TITLE"])
+    fg.author({"name": cfg["SITE_AUTHOR"]})
+    fg.link(href=absolute_url("/"), rel="alternate")
+    fg.language(cfg["SITE_LANGUAGE"])
+    fg.updated(max((p.updated_at or p.published_at for p in recent), default=now))
+    for post in reversed(recent):  # feedgen prepends entries
+        entry = fg.add_entry()
+        url = absolute_url(post.path)
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(post.title)
+        entry.link(href=url)
+        entry.author({"name": post.author})
+        entry.published(post.published_at)
+        entry.updated(post.updated_at or post.published_at)
+        entry.description(post.excerpt_html)
+        entry.content(post.html, type="CDATA")
+        for term in post.terms:
+            entry.category(term=term.name)
+    return fg
+
+
+@bp.get("/feed/")
+@public_page
+def rss() -> Response:
+    """RSS 2.0 with full content."""
+    fg = _feed()
+    fg.link(href=absolute_url(url_for("feeds.rss")), rel="self")
+    return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
+
+
+@bp.get("/feed/atom/")
+@public_page
+def atom() -> Response:
+    """Atom 1.0 with full content."""
+    fg = _feed()
+    fg.link(href=absolute_url(url_for("feeds.atom")), rel="self")
+    return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+@public_page
+def sitemap() -> Response:
+    """Every public URL: posts, pages, categories and tags."""
+    now = utcnow()
+    visible = db.session.scalars(
+        select(Post)
+        .where(Post.status == PostStatus.PUBLISHED, Post.published_at <= now)
+        .order_by(Post.published_at.desc())
+    ).all()
+    terms = [t for kind in TermKind for t, _count in posts.term_counts(kind, now)]
+    xml = render_template("sitemap.xml", posts=visible, terms=terms, now=now)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+@public_page
+def robots() -> Response:
+    """Crawlers welcome, except for the private parts; points to the sitemap."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /auth/",
+        "Disallow: /account/",
+        "Disallow: /*?s=",
+        f"Sitemap: {absolute_url('/sitemap.xml')}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -1,0 +1,34 @@
+"""HTTP caching for pages with nothing personal on them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import current_app, make_response, request, session
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+
+def public_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
+    """Mark a view's page as shareable by every anonymous reader: ETag, 304, public caching."""
+
+    @functools.wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> Response:
+        response = make_response(view(*args, **kwargs))
+        return make_cacheable(response)
+
+    return wrapper
+
+
+def make_cacheable(response: Response) -> Response:
+    """Add validators and public caching to a 200 that did not touch the session."""
+    if response.status_code != 200 or request.method not in ("GET", "HEAD"):
+        return response
+    if session.accessed or session.modified:
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['PAGE_MAX_AGE']}"
+    response.vary.add("Cookie")
+    response.add_etag()
+    return response.make_conditional(request)

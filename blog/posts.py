@@ -1,0 +1,149 @@
+"""Reading published posts: every reader page is a query here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from blog.extensions import db
+from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing."""
+
+    posts: list[Post]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        """True when an older page exists."""
+        return self.number < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        """True when a newer page exists."""
+        return self.number > 1
+
+
+def live(now: datetime) -> Select[Post]:
+    """Dated posts that readers can see now (not drafts, not removed, not scheduled)."""
+    return select(Post).where(
+        Post.status == PostStatus.PUBLISHED,
+        Post.layout == PostLayout.POST,
+        Post.published_at <= now,
+    )
+
+
+def paginate(query: Select[Post], number: int, per_page: int) -> Page | None:
+    """A page of a query, newest first; None when the page number is past the end."""
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    if number < 1 or number > pages:
+        return None
+    posts = db.session.scalars(
+        query.order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    ).all()
+    return Page(list(posts), number, pages, total)
+
+
+def find_post(slug: str, now: datetime) -> Post | None:
+    """A post or page readers can see, by slug."""
+    return db.session.scalar(
+        select(Post).where(
+            Post.slug == slug, Post.status == PostStatus.PUBLISHED, Post.published_at <= now
+        )
+    )
+
+
+def find_alias(path: str, now: datetime) -> Post | None:
+    """The visible post an old URL points to."""
+    post = db.session.scalar(
+        select(Post).join(PostAlias).where(PostAlias.path.in_({path, path.rstrip("/") + "/"}))
+    )
+    if post is None or post.status is not PostStatus.PUBLISHED or post.published_at > now:
+        return None
+    return post
+
+
+def in_archive(year: int, month: int | None, now: datetime) -> Select[Post]:
+    """Live posts from a year, or a month of it, by the site's local date."""
+    prefix = f"{year:04d}-" if month is None else f"{year:04d}-{month:02d}-"
+    return live(now).where(Post.local_date.startswith(prefix, autoescape=True))
+
+
+def find_term(kind: TermKind, slug: str) -> Term | None:
+    """A category or tag by slug."""
+    return db.session.scalar(select(Term).where(Term.kind == kind, Term.slug == slug))
+
+
+def with_term(term: Term, now: datetime) -> Select[Post]:
+    """Live posts with a term; a category also collects its subcategories."""
+    match = Term.id == term.id
+    if term.kind is TermKind.CATEGORY:
+        match = or_(match, and_(Term.kind == term.kind, Term.slug.startswith(term.slug + "/")))
+    ids = select(post_terms.c.post_id).join(Term, Term.id == post_terms.c.term_id).where(match)
+    return live(now).where(Post.id.in_(ids))
+
+
+def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
+    """The previous (older) and next (newer) live posts."""
+    older = db.session.scalar(
+        live(now)
+        .where(
+            or_(
+                Post.published_at < post.published_at,
+                and_(Post.published_at == post.published_at, Post.id < post.id),
+            )
+        )
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+    newer = db.session.scalar(
+        live(now)
+        .where(
+            or_(
+                Post.published_at > post.published_at,
+                and_(Post.published_at == post.published_at, Post.id > post.id),
+            )
+        )
+        .order_by(Post.published_at.asc(), Post.id.asc())
+        .limit(1)
+    )
+    return older, newer
+
+
+def pages(now: datetime) -> list[Post]:
+    """Standalone pages (About...) for the navigation."""
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(
+                Post.status == PostStatus.PUBLISHED,
+                Post.layout == PostLayout.PAGE,
+                Post.published_at <= now,
+            )
+            .order_by(Post.title)
+        )
+    )
+
+
+def term_counts(kind: TermKind, now: datetime) -> list[tuple[Term, int]]:
+    """Terms of a kind with their number of live posts, for sidebars and the 404 page."""
+    live_ids = live(now).with_only_columns(Post.id)
+    rows = db.session.execute(
+        select(Term, func.count(post_terms.c.post_id))
+        .join(post_terms, post_terms.c.term_id == Term.id)
+        .where(Term.kind == kind, post_terms.c.post_id.in_(live_ids))
+        .group_by(Term.id)
+        .order_by(Term.slug)
+    ).all()
+    return [(term, count) for term, count in rows]

@@ -1,0 +1,262 @@
+"""posts/ -> database: sync post files by content hash, re-rendering only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from blog.content import PostSource, Problem, parse_post_file, render_post
+from blog.content.frontmatter import term_slug
+from blog.content.images import image_resolver
+from blog.database import write_transaction
+from blog.extensions import db
+from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind
+from blog.search import index_post
+
+log = logging.getLogger(__name__)
+
+# Bump when rendering changes, so every post is re-rendered at the next sync.
+RENDER_VERSION = "1"
+
+
+@dataclass
+class SyncReport:
+    """What a sync did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when any post was added, updated or removed."""
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    uid: str
+    slug: str
+    source_path: str
+    content_hash: str
+    status: PostStatus
+
+
+def post_files(posts_dir: Path) -> list[Path]:
+    """The post files, in a stable order."""
+    if not posts_dir.is_dir():
+        return []
+    return sorted(p for p in posts_dir.glob("*.md") if p.is_file())
+
+
+def posts_signature(posts_dir: Path) -> int:
+    """A cheap fingerprint of posts/ (names, sizes, mtimes) to notice edits in development."""
+    try:
+        entries = sorted(
+            (e.name, e.stat().st_mtime_ns, e.stat().st_size)
+            for e in os.scandir(posts_dir)
+            if e.name.endswith(".md")
+        )
+    except FileNotFoundError:
+        return 0
+    return hash(tuple(entries))
+
+
+def content_hash(raw: bytes, zone: str) -> str:
+    """Hash of a file's bytes plus what else shapes its rendering."""
+    digest = hashlib.sha256(f"{RENDER_VERSION}\0{zone}\0".encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def check_posts(posts_dir: Path, zone: ZoneInfo) -> tuple[list[PostSource], list[Problem]]:
+    """Parse and render every file without touching the database; return sources and problems."""
+    sources: list[PostSource] = []
+    problems: list[Problem] = []
+    resolver = image_resolver(posts_dir)
+    for path in post_files(posts_dir):
+        source, found = parse_post_file(path, zone)
+        problems.extend(found)
+        if source is not None:
+            for warning in render_post(source.body, source.summary, resolver).warnings:
+                field_name, _, message = warning.partition(" ")
+                problems.append(Problem(source.file, field_name, message))
+            sources.append(source)
+    problems.extend(_duplicates(sources, {}))
+    return sources, problems
+
+
+def _duplicates(sources: list[PostSource], owners: dict[str, str]) -> list[Problem]:
+    """Problems for sources whose slug or id is already taken; `owners` maps taken keys to files."""
+    problems: list[Problem] = []
+    claimed = dict(owners)
+    for source in sources:
+        for key, label in ((f"slug:{source.slug}", "slug"), (f"id:{source.uid}", "id")):
+            owner = claimed.get(key)
+            if owner is not None and owner != source.file:
+                value = source.slug if label == "slug" else source.uid
+                problems.append(
+                    Problem(source.file, label, f"{value!r} is already used by {owner}")
+                )
+        if not any(p.file == source.file for p in problems):
+            claimed[f"slug:{source.slug}"] = source.file
+            claimed[f"id:{source.uid}"] = source.file
+    return problems
+
+
+class _Terms:
+    """Get-or-create categories and tags, cached for one sync."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[TermKind, str], Term] = {
+            (t.kind, t.slug): t for t in db.session.scalars(select(Term))
+        }
+
+    def get(self, kind: TermKind, name: str) -> Term | None:
+        slug = term_slug(name)
+        if not slug:
+            return None
+        term = self.cache.get((kind, slug))
+        if term is None:
+            term = Term(kind=kind, name=name, slug=slug)
+            db.session.add(term)
+            self.cache[(kind, slug)] = term
+        return term
+
+
+def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: str) -> SyncReport:
+    """Bring the database in line with posts/; bad files are skipped and reported."""
+    zone = ZoneInfo(zone_name)
+    report = SyncReport()
+    rows = [
+        _Row(*r)
+        for r in db.session.execute(
+            select(Post.id, Post.uid, Post.slug, Post.source_path, Post.content_hash, Post.status)
+        )
+    ]
+    by_path = {r.source_path: r for r in rows if r.status is not PostStatus.REMOVED}
+    seen_uids: set[str] = set()
+    owners: dict[str, str] = {}
+    candidates: list[PostSource] = []
+    for path in post_files(posts_dir):
+        raw = path.read_bytes()
+        digest = content_hash(raw, zone_name)
+        row = by_path.get(path.name)
+        if row is not None and row.content_hash == digest:
+            report.unchanged += 1
+            seen_uids.add(row.uid)
+            owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
+            continue
+        source, problems = parse_post_file(path, zone)
+        if source is None:
+            report.problems.extend(problems)
+            if row is not None:
+                # Keep serving the last good version while the author fixes the file.
+                seen_uids.add(row.uid)
+                owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
+            continue
+        candidates.append(_with_hash(source, digest))
+
+    dup_problems = _duplicates(candidates, owners)
+    bad_files = {p.file for p in dup_problems}
+    report.problems.extend(dup_problems)
+    candidates = [c for c in candidates if c.file not in bad_files]
+    for row in rows:
+        if row.source_path in bad_files and row.status is not PostStatus.REMOVED:
+            seen_uids.add(row.uid)
+
+    with write_transaction():
+        _apply(candidates, rows, seen_uids, report, posts_dir, now, default_author)
+    for problem in report.problems:
+        log.warning("post skipped: %s", problem)
+    return report
+
+
+def _with_hash(source: PostSource, digest: str) -> PostSource:
+    return PostSource(**{**source.__dict__, "content_hash": digest})
+
+
+def _apply(
+    candidates: list[PostSource],
+    rows: list[_Row],
+    seen_uids: set[str],
+    report: SyncReport,
+    posts_dir: Path,
+    now: datetime,
+    default_author: str,
+) -> None:
+    terms = _Terms()
+    resolver = image_resolver(posts_dir)
+    uid_to_id = {r.uid: r.id for r in rows}
+    for source in candidates:
+        seen_uids.add(source.uid)
+        post_id = uid_to_id.get(source.uid)
+        post = db.session.get(Post, post_id) if post_id is not None else None
+        if post is None:
+            post = Post(uid=source.uid)
+            db.session.add(post)
+            report.added.append(source.file)
+        else:
+            report.updated.append(source.file)
+        rendered = render_post(source.body, source.summary, resolver)
+        _fill(post, source, rendered.__dict__, now, default_author)
+        post.terms = [
+            t
+            for t in [terms.get(TermKind.CATEGORY, n) for n in source.categories]
+            + [terms.get(TermKind.TAG, n) for n in source.tags]
+            if t is not None
+        ]
+        _set_aliases(post, source.aliases)
+        db.session.flush()
+        index_post(post.id, post.title, post.text)
+    for row in rows:
+        if row.uid not in seen_uids and row.status is not PostStatus.REMOVED:
+            post = db.session.get(Post, row.id)
+            if post is not None:
+                post.status = PostStatus.REMOVED
+                post.synced_at = now
+                report.removed.append(row.source_path)
+
+
+def _fill(
+    post: Post, source: PostSource, rendered: dict[str, Any], now: datetime, default_author: str
+) -> None:
+    post.slug = source.slug
+    post.source_path = source.file
+    post.content_hash = source.content_hash
+    post.status = PostStatus.DRAFT if source.draft else PostStatus.PUBLISHED
+    post.layout = PostLayout.PAGE if source.is_page else PostLayout.POST
+    post.title = source.title
+    post.author = source.author or default_author
+    post.summary = source.summary
+    post.published_at = source.published_at
+    post.local_date = source.local_date.isoformat()
+    post.updated_at = source.updated_at
+    post.synced_at = now
+    post.comments_open = source.comments_open
+    post.image = source.image
+    for key in ("html", "excerpt_html", "toc_html", "text", "word_count", "reading_minutes"):
+        setattr(post, key, rendered[key])
+
+
+def _set_aliases(post: Post, aliases: tuple[str, ...]) -> None:
+    wanted = set(aliases) - {post.path}
+    post.aliases = [a for a in post.aliases if a.path in wanted]
+    have = {a.path for a in post.aliases}
+    for path in sorted(wanted - have):
+        existing = db.session.scalar(select(PostAlias).where(PostAlias.path == path))
+        if existing is not None:
+            existing.post = post
+        else:
+            post.aliases.append(PostAlias(path=path))

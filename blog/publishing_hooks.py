@@ -1,0 +1,55 @@
+"""When posts/ is synced: at start-up, and on the next request after an edit in development."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
+
+from blog.clock import utcnow
+from blog.extensions import db
+from blog.publishing import SyncReport, posts_signature, sync_posts
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def run_sync() -> SyncReport:
+    """Sync posts/ into the database with the app's settings."""
+    cfg = current_app.config
+    return sync_posts(cfg["POSTS_DIR"], cfg["TIMEZONE"], utcnow(), cfg["SITE_AUTHOR"])
+
+
+def schema_ready() -> bool:
+    """True when migrations have created the tables."""
+    try:
+        return inspect(db.engine).has_table("posts")
+    except OperationalError:
+        return False
+
+
+def register_sync_hooks(app: Flask) -> None:
+    """Sync at start-up and, in development, whenever posts/ changes."""
+    state: dict[str, int | None] = {"signature": None}
+    if app.config["SYNC_ON_START"]:
+        with app.app_context():
+            if schema_ready():
+                state["signature"] = posts_signature(app.config["POSTS_DIR"])
+                run_sync()
+            else:
+                log.warning("database has no schema yet: run `flask db upgrade`")
+
+    if app.config["SYNC_ON_REQUEST"]:
+
+        @app.before_request
+        def _sync_if_changed() -> None:
+            signature = posts_signature(current_app.config["POSTS_DIR"])
+            if signature == state["signature"]:
+                return
+            with _lock:
+                if signature != state["signature"] and schema_ready():
+                    run_sync()
+                    state["signature"] = signature

@@ -1,0 +1,95 @@
+"""Full-text search over posts: SQLite FTS5, or PostgreSQL's own text search."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, text
+
+from blog.database import UTCDateTime
+from blog.extensions import db
+from blog.models import Post, PostStatus
+
+_START, _STOP = "\x02", "\x03"
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 12
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A post that matched, with its highlighted snippet (safe HTML)."""
+
+    post: Post
+    snippet_html: str
+
+
+def _is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def index_post(post_id: int, title: str, body_text: str) -> None:
+    """Add or replace a post in the search index (PostgreSQL indexes by expression)."""
+    if not _is_sqlite():
+        return
+    db.session.execute(text("DELETE FROM post_search WHERE rowid = :id"), {"id": post_id})
+    db.session.execute(
+        text("INSERT INTO post_search (rowid, title, text) VALUES (:id, :title, :text)"),
+        {"id": post_id, "title": title, "text": body_text},
+    )
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a reader's query, with the search syntax stripped out."""
+    return _WORD.findall(query)[:MAX_QUERY_WORDS]
+
+
+def _highlight(snippet: str) -> str:
+    return html.escape(snippet).replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+def search_posts(query: str, now: datetime, limit: int = 20, offset: int = 0) -> list[SearchHit]:
+    """Published posts matching every word of the query, best first."""
+    words = query_words(query)
+    if not words:
+        return []
+    if _is_sqlite():
+        match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+        sql = text(
+            "SELECT post_search.rowid, snippet(post_search, 1, :start, :stop, '…', 24) AS snip "
+            "FROM post_search JOIN posts ON posts.id = post_search.rowid "
+            "WHERE post_search MATCH :match AND posts.status = :status "
+            "AND posts.published_at <= :now "
+            "ORDER BY bm25(post_search, 10.0, 1.0) LIMIT :limit OFFSET :offset"
+        )
+        params: dict[str, object] = {"match": match}
+    else:
+        sql = text(
+            "SELECT posts.id, ts_headline('english', posts.text, q, "
+            "'StartSel=' || :start || ', StopSel=' || :stop || "
+            "', MaxWords=30, MinWords=12') AS snip "
+            "FROM posts, plainto_tsquery('english', :match) AS q "
+            "WHERE to_tsvector('english', posts.title || ' ' || posts.text) @@ q "
+            "AND posts.status = :status AND posts.published_at <= :now "
+            "ORDER BY ts_rank(setweight(to_tsvector('english', posts.title), 'A') || "
+            "setweight(to_tsvector('english', posts.text), 'D'), q) DESC "
+            "LIMIT :limit OFFSET :offset"
+        )
+        params = {"match": " ".join(words)}
+    sql = sql.bindparams(bindparam("now", type_=UTCDateTime))
+    rows = db.session.execute(
+        sql,
+        {
+            "now": now,
+            **params,
+            "start": _START,
+            "stop": _STOP,
+            "status": PostStatus.PUBLISHED.value,
+            "limit": limit,
+            "offset": offset,
+        },
+    ).all()
+    posts = {p.id: p for p in db.session.query(Post).filter(Post.id.in_([r[0] for r in rows]))}
+    return [SearchHit(posts[r[0]], _highlight(r[1] or "")) for r in rows if r[0] in posts]

@@ -1,0 +1,53 @@
+"""Template globals and filters: site settings, dates in the site's zone, absolute URLs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+
+from blog import posts
+from blog.clock import utcnow
+from blog.models import TermKind
+
+
+def absolute_url(path: str) -> str:
+    """An absolute URL for a site path, from BLOG_SITE_URL or the request's host."""
+    base = current_app.config["SITE_URL"] or request.host_url.rstrip("/")
+    return base + path
+
+
+def local_time(value: datetime) -> datetime:
+    """A UTC datetime in the site's time zone."""
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def format_date(value: datetime) -> str:
+    """`May 1, 2019` in the site's zone, as WordPress shows it."""
+    local = local_time(value)
+    return f"{local:%B} {local.day}, {local.year}"
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose helpers to every template."""
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["isodate"] = lambda v: local_time(v).isoformat(timespec="seconds")
+    app.jinja_env.globals["absolute_url"] = absolute_url
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _site() -> dict[str, Any]:
+        cfg = current_app.config
+        return {
+            "site": {
+                "title": cfg["SITE_TITLE"],
+                "tagline": cfg["SITE_TAGLINE"],
+                "language": cfg["SITE_LANGUAGE"],
+                "author": cfg["SITE_AUTHOR"],
+            },
+            "nav_pages": lambda: posts.pages(utcnow()),
+            "nav_categories": lambda: posts.term_counts(TermKind.CATEGORY, utcnow()),
+        }

@@ -1,0 +1,142 @@
+"""Reader pages: home, post, archives, taxonomies, search, standalone pages."""
+
+from __future__ import annotations
+
+import calendar
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Select
+
+from blog import posts, search
+from blog.clock import utcnow
+from blog.http_cache import public_page
+from blog.models import Post, PostLayout, TermKind
+
+bp = Blueprint("reader", __name__)
+
+
+def _per_page() -> int:
+    return int(current_app.config["POSTS_PER_PAGE"])
+
+
+def _listing(query: Select[Post], number: int, **context: object) -> str:
+    page = posts.paginate(query, number, _per_page())
+    if page is None:
+        abort(404)
+    return render_template("listing.html", page=page, **context)
+
+
+@bp.get("/")
+@bp.get("/page/<int:number>/")
+@public_page
+def home(number: int = 1) -> ResponseReturnValue:
+    """The newest posts with excerpts; `?s=` searches instead."""
+    if "s" in request.args:
+        return search_page(request.args.get("s", ""), number)
+    return _listing(posts.live(utcnow()), number, heading=None, endpoint="reader.home")
+
+
+def search_page(query: str, number: int) -> ResponseReturnValue:
+    """Ranked full-text results with highlighted snippets."""
+    query = query.strip()[:200]
+    per_page = _per_page()
+    hits = search.search_posts(query, utcnow(), limit=per_page + 1, offset=(number - 1) * per_page)
+    return render_template(
+        "search.html",
+        query=query,
+        hits=hits[:per_page],
+        number=number,
+        has_next=len(hits) > per_page,
+        words=search.query_words(query),
+    )
+
+
+@bp.get("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
+@public_page
+def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
+    """A post at its permalink; a wrong date redirects to the right one."""
+    found = posts.find_post(slug, utcnow())
+    if found is None:
+        abort(404)
+    if found.layout is PostLayout.PAGE or found.path != request.path:
+        return redirect(found.path, 301)
+    older, newer = posts.neighbours(found, utcnow())
+    return render_template("post.html", post=found, older=older, newer=newer)
+
+
+@bp.get("/<slug>/")
+@public_page
+def by_slug(slug: str) -> ResponseReturnValue:
+    """A standalone page, or a redirect from `/slug/` to the post's permalink."""
+    found = posts.find_post(slug, utcnow())
+    if found is None:
+        abort(404)
+    if found.layout is PostLayout.POST:
+        return redirect(found.path, 301)
+    return render_template("post.html", post=found, older=None, newer=None)
+
+
+@bp.get("/<int(fixed_digits=4):year>/")
+@bp.get("/<int(fixed_digits=4):year>/page/<int:number>/")
+@bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
+@bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/page/<int:number>/")
+@public_page
+def archive(year: int, month: int | None = None, number: int = 1) -> ResponseReturnValue:
+    """Posts from a year or a month."""
+    if month is not None and not 1 <= month <= 12:
+        abort(404)
+    heading = f"{calendar.month_name[month]} {year}" if month else str(year)
+    return _listing(
+        posts.in_archive(year, month, utcnow()),
+        number,
+        heading=f"Archives: {heading}",
+        endpoint="reader.archive",
+        endpoint_args={"year": year, "month": month},
+    )
+
+
+@bp.get("/category/<path:slug>/")
+@bp.get("/category/<path:slug>/page/<int:number>/")
+@public_page
+def category(slug: str, number: int = 1) -> ResponseReturnValue:
+    """Posts in a category and its subcategories."""
+    return _term_listing(TermKind.CATEGORY, slug, number, "Category")
+
+
+@bp.get("/tag/<slug>/")
+@bp.get("/tag/<slug>/page/<int:number>/")
+@public_page
+def tag(slug: str, number: int = 1) -> ResponseReturnValue:
+    """Posts with a tag."""
+    return _term_listing(TermKind.TAG, slug, number, "Tag")
+
+
+def _term_listing(kind: TermKind, slug: str, number: int, label: str) -> ResponseReturnValue:
+    if slug != slug.lower():
+        return redirect(url_for(request.endpoint or "reader.home", slug=slug.lower()), 301)
+    term = posts.find_term(kind, slug)
+    if term is None:
+        abort(404)
+    return _listing(
+        posts.with_term(term, utcnow()),
+        number,
+        heading=f"{label}: {term.name}",
+        endpoint=request.endpoint,
+        endpoint_args={"slug": slug},
+    )
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str) -> ResponseReturnValue:
+    """Images that live beside the posts."""
+    from flask import send_file
+
+    from blog.content.images import safe_media_path
+
+    path = safe_media_path(current_app.config["POSTS_DIR"], filename)
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=86400)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

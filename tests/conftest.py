@@ -1,0 +1,175 @@
+"""Shared fixtures: a migrated database per test, an app with a movable clock, sample posts."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from blog import create_app
+from blog.clock import FrozenClock
+from blog.config import PROJECT_ROOT
+from blog.extensions import db
+from tests.live import LiveServer
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SECURITY_DATA = SHARED / "testdata" / "security"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def security_corpus(name: str) -> list[str]:
+    """Lines of a bad-input corpus from shared/testdata/security (skips when absent)."""
+    path = SECURITY_DATA / name
+    if not path.is_file():
+        pytest.skip(f"bad-input corpus {name} not found: shared/testdata/security is absent")
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per session; tests get copies."""
+    from flask_migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SYNC_ON_START": False,
+            "SYNC_ON_REQUEST": False,
+            "POSTS_DIR": tmp_path_factory.mktemp("noposts"),
+        }
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def posts_dir(tmp_path: Path) -> Path:
+    """An empty posts/ folder for this test."""
+    folder = tmp_path / "posts"
+    (folder / "images").mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def write_post(posts_dir: Path) -> Callable[..., Path]:
+    """Write a post file: write_post("name", title=..., date=..., body=..., **front matter)."""
+
+    def write(
+        name: str, body: str = "Hello, readers.", raw: str | None = None, **meta: object
+    ) -> Path:
+        path = posts_dir / f"{name}.md"
+        if raw is not None:
+            path.write_text(raw, encoding="utf-8")
+            return path
+        meta.setdefault("title", name.replace("-", " ").title())
+        meta.setdefault("date", "2024-01-15 09:00")
+        lines = ["---"]
+        for key, value in meta.items():
+            if isinstance(value, list | tuple):
+                lines.append(f"{key}:")
+                lines.extend(f"  - {item}" for item in value)
+            else:
+                lines.append(f"{key}: {value}")
+        lines.append("---")
+        path.write_text(
+            "\n".join(lines) + "\n\n" + textwrap.dedent(body).strip() + "\n", encoding="utf-8"
+        )
+        return path
+
+    return write
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The app's clock, frozen at NOW until a test moves it."""
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def database_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    """A fresh migrated database for this test."""
+    path = tmp_path / "blog.db"
+    shutil.copyfile(migrated_sqlite, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(
+    database_url: str, posts_dir: Path, clock: FrozenClock
+) -> Iterator[Callable[..., Flask]]:
+    """Build apps on this test's database, posts and clock (sync on start by default)."""
+    apps: list[Flask] = []
+
+    def make(**overrides: object) -> Flask:
+        config: dict[str, object] = {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "POSTS_DIR": posts_dir,
+            "CLOCK": clock,
+            "SYNC_ON_START": True,
+            "SYNC_ON_REQUEST": False,
+            "SITE_URL": "http://blog.test",
+            "TIMEZONE": "UTC",
+        }
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app, synced with whatever posts the test wrote before asking for it."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for `flask blog ...`."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def essay(posts_dir: Path) -> Path:
+    """The real first post and About page from the project's posts/."""
+    for name in ("making-true-connections.md", "about.md"):
+        shutil.copyfile(PROJECT_ROOT / "posts" / name, posts_dir / name)
+    return posts_dir / "making-true-connections.md"
+
+
+def sync(app: Flask):  # type: ignore[no-untyped-def]
+    """Run a sync in the app's context and return the report."""
+    from blog.publishing_hooks import run_sync
+
+    with app.app_context():
+        return run_sync()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The app served over real HTTP on 127.0.0.1."""
+    server = LiveServer(app).start()
+    app.config["SITE_URL"] = server.url
+    yield server
+    server.stop()
