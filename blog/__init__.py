@@ -43,9 +43,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from blog.database import configure_engine
-    from blog.extensions import db, migrate
+    from blog.extensions import csrf, db, migrate
 
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -54,9 +55,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
     from blog import feeds, views
+    from blog.auth import init_auth
+    from blog.comments import views as comment_views
     from blog.templating import register_template_helpers
 
     register_template_helpers(app)
+    init_auth(app)
+    app.register_blueprint(comment_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(views.bp)
 

@@ -52,6 +52,7 @@ def load_settings(
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
     return {
+        **auth_settings(env, production),
         "BLOG_ENV": blog_env,
         "PRODUCTION": production,
         "SECRET_KEY": secret,
@@ -78,4 +79,68 @@ def load_settings(
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+    }
+
+
+def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
+    """`google:123, email:me@example.com` -> {("google", "123"), ("email", "me@example.com")}."""
+    from blog.auth.roles import parse_moderators as parse
+
+    return parse(value)
+
+
+def auth_settings(env: dict[str, str], production: bool) -> dict[str, Any]:
+    """Identity providers from BLOG_<PROVIDER>_* variables; unconfigured ones stay off."""
+    graph = env.get("BLOG_FACEBOOK_GRAPH_VERSION", "v21.0")
+    dialog_base = env.get("BLOG_FACEBOOK_DIALOG_BASE", "https://www.facebook.com").rstrip("/")
+    graph_base = env.get("BLOG_FACEBOOK_GRAPH_BASE", "https://graph.facebook.com").rstrip("/")
+    issuer = env.get("BLOG_OIDC_ISSUER", "").rstrip("/")
+    providers: dict[str, dict[str, Any]] = {
+        "google": {
+            "client_id": env.get("BLOG_GOOGLE_CLIENT_ID", ""),
+            "client_secret": env.get("BLOG_GOOGLE_CLIENT_SECRET", ""),
+            "metadata_url": env.get(
+                "BLOG_GOOGLE_METADATA_URL",
+                "https://accounts.google.com/.well-known/openid-configuration",
+            ),
+        },
+        "x": {
+            "client_id": env.get("BLOG_X_CLIENT_ID", ""),
+            "client_secret": env.get("BLOG_X_CLIENT_SECRET", ""),
+            "scope": env.get("BLOG_X_SCOPE", "users.read tweet.read"),
+            "authorize_url": env.get("BLOG_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize"),
+            "token_url": env.get("BLOG_X_TOKEN_URL", "https://api.x.com/2/oauth2/token"),
+            "userinfo_url": env.get("BLOG_X_USERINFO_URL", "https://api.x.com/2/users/me"),
+        },
+        "facebook": {
+            "client_id": env.get("BLOG_FACEBOOK_CLIENT_ID", ""),
+            "client_secret": env.get("BLOG_FACEBOOK_CLIENT_SECRET", ""),
+            "authorize_url": f"{dialog_base}/{graph}/dialog/oauth",
+            "token_url": f"{graph_base}/{graph}/oauth/access_token",
+            "userinfo_url": f"{graph_base}/{graph}/me",
+        },
+        "oidc": {
+            "label": env.get("BLOG_OIDC_LABEL", "OpenID Connect"),
+            "client_id": env.get("BLOG_OIDC_CLIENT_ID", ""),
+            "client_secret": env.get("BLOG_OIDC_CLIENT_SECRET", ""),
+            "metadata_url": f"{issuer}/.well-known/openid-configuration" if issuer else "",
+            "token_auth": env.get("BLOG_OIDC_TOKEN_AUTH_METHOD", ""),
+        },
+    }
+    any_configured = any(p["client_id"] and p["client_secret"] for p in providers.values())
+    dev_idp = env.get("BLOG_DEV_IDP", "auto").strip().lower()
+    if production and dev_idp in {"1", "true", "yes", "on"}:
+        raise ConfigError("BLOG_DEV_IDP cannot be enabled when BLOG_ENV=production")
+    enabled = not production and (
+        dev_idp in {"1", "true", "yes", "on"} or (dev_idp == "auto" and not any_configured)
+    )
+    return {
+        "AUTH_PROVIDERS": providers,
+        "AUTH_TIMEOUT_SECONDS": float(env.get("BLOG_AUTH_TIMEOUT_SECONDS", "5")),
+        "DEV_IDP": enabled,
+        "DEV_IDP_URL": env.get("BLOG_DEV_IDP_URL", ""),
+        "MODERATORS": parse_moderators(env.get("BLOG_MODERATORS", "")),
+        "COMMENT_MAX_DEPTH": _int(env, "BLOG_COMMENT_MAX_DEPTH", 5),
+        "COMMENT_EDIT_MINUTES": _int(env, "BLOG_COMMENT_EDIT_MINUTES", 15),
+        "COMMENT_MAX_CHARS": _int(env, "BLOG_COMMENT_MAX_CHARS", 5000),
     }

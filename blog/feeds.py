@@ -16,7 +16,7 @@ from blog.templating import absolute_url
 bp = Blueprint("feeds", __name__)
 
 
-def _feed() -> FeedGenerator:
+def _feed(self_url: str) -> FeedGenerator:
     cfg = current_app.config
     now = utcnow()
     recent = db.session.scalars(
@@ -27,6 +27,8 @@ def _feed() -> FeedGenerator:
     fg.title(cfg["SITE_TITLE"])
     fg.subtitle(cfg["SITE_TAGLINE"] or cfg["SITE_TITLE"])
     fg.author({"name": cfg["SITE_AUTHOR"]})
+    # feedgen uses the last link as RSS's channel <link>, which must be the site, not the feed.
+    fg.link(href=self_url, rel="self")
     fg.link(href=absolute_url("/"), rel="alternate")
     fg.language(cfg["SITE_LANGUAGE"])
     fg.updated(max((p.updated_at or p.published_at for p in recent), default=now))
@@ -40,8 +42,9 @@ def _feed() -> FeedGenerator:
         entry.author({"name": post.author})
         entry.published(post.published_at)
         entry.updated(post.updated_at or post.published_at)
-        entry.description(post.excerpt_html)
-        entry.content(post.html, type="CDATA")
+        # Atom allows only text/html/xhtml here; feedgen's "CDATA" would be written as the type.
+        entry.summary(post.excerpt_html, type="html")
+        entry.content(post.html, type="html")
         for term in post.terms:
             entry.category(term=term.name)
     return fg
@@ -51,8 +54,7 @@ def _feed() -> FeedGenerator:
 @public_page
 def rss() -> Response:
     """RSS 2.0 with full content."""
-    fg = _feed()
-    fg.link(href=absolute_url(url_for("feeds.rss")), rel="self")
+    fg = _feed(absolute_url(url_for("feeds.rss")))
     return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
 
 
@@ -60,8 +62,7 @@ def rss() -> Response:
 @public_page
 def atom() -> Response:
     """Atom 1.0 with full content."""
-    fg = _feed()
-    fg.link(href=absolute_url(url_for("feeds.atom")), rel="self")
+    fg = _feed(absolute_url(url_for("feeds.atom")))
     return Response(fg.atom_str(pretty=True), mimetype="application/atom+xml")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import current_app, make_response, request, session
+from flask import current_app, make_response, request
+from flask.globals import request_ctx
+from flask.sessions import SessionMixin
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -21,11 +23,24 @@ def public_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respo
     return wrapper
 
 
+def session_touched() -> bool:
+    """True when this request read or wrote the session, i.e. the page may be personal."""
+    ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
+    # Flask 3.1 marks the session accessed whenever the `session` proxy is read, so asking
+    # the proxy would itself make every page personal; look at the opened session directly.
+    opened: SessionMixin | None = vars(ctx).get("_session")
+    if opened is None and "_session" not in vars(ctx):
+        opened = ctx.session  # Flask 3.0: a plain attribute that reading does not mark
+    if opened is None:
+        return False
+    return bool(opened.accessed or opened.modified)
+
+
 def make_cacheable(response: Response) -> Response:
     """Add validators and public caching to a 200 that did not touch the session."""
     if response.status_code != 200 or request.method not in ("GET", "HEAD"):
         return response
-    if session.accessed or session.modified:
+    if session_touched():
         response.headers["Cache-Control"] = "private, no-store"
         return response
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['PAGE_MAX_AGE']}"

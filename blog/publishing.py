@@ -102,13 +102,18 @@ def _duplicates(sources: list[PostSource], owners: dict[str, str]) -> list[Probl
     problems: list[Problem] = []
     claimed = dict(owners)
     for source in sources:
-        for key, label in ((f"slug:{source.slug}", "slug"), (f"id:{source.uid}", "id")):
-            owner = claimed.get(key)
-            if owner is not None and owner != source.file:
-                value = source.slug if label == "slug" else source.uid
-                problems.append(
-                    Problem(source.file, label, f"{value!r} is already used by {owner}")
-                )
+        slug_owner = claimed.get(f"slug:{source.slug}")
+        id_owner = claimed.get(f"id:{source.uid}")
+        if slug_owner is not None and slug_owner != source.file:
+            problems.append(
+                Problem(source.file, "slug", f"{source.slug!r} is already used by {slug_owner}")
+            )
+        # An id that defaults to the clashing slug is the same clash: report it once.
+        same_clash = source.uid == source.slug and id_owner == slug_owner
+        if id_owner is not None and id_owner != source.file and not same_clash:
+            problems.append(
+                Problem(source.file, "id", f"{source.uid!r} is already used by {id_owner}")
+            )
         if not any(p.file == source.file for p in problems):
             claimed[f"slug:{source.slug}"] = source.file
             claimed[f"id:{source.uid}"] = source.file
@@ -199,16 +204,20 @@ def _apply(
     terms = _Terms()
     resolver = image_resolver(posts_dir)
     uid_to_id = {r.uid: r.id for r in rows}
+    _vacate_slugs(candidates, rows)
     for source in candidates:
         seen_uids.add(source.uid)
         post_id = uid_to_id.get(source.uid)
         post = db.session.get(Post, post_id) if post_id is not None else None
+        old_path: str | None = None
         if post is None:
             post = Post(uid=source.uid)
             db.session.add(post)
             report.added.append(source.file)
         else:
             report.updated.append(source.file)
+            if post.status is not PostStatus.DRAFT:
+                old_path = _public_path(post)
         rendered = render_post(source.body, source.summary, resolver)
         _fill(post, source, rendered.__dict__, now, default_author)
         post.terms = [
@@ -217,7 +226,7 @@ def _apply(
             + [terms.get(TermKind.TAG, n) for n in source.tags]
             if t is not None
         ]
-        _set_aliases(post, source.aliases)
+        _set_aliases(post, source.aliases, old_path)
         db.session.flush()
         index_post(post.id, post.title, post.text)
     for row in rows:
@@ -250,8 +259,32 @@ def _fill(
         setattr(post, key, rendered[key])
 
 
-def _set_aliases(post: Post, aliases: tuple[str, ...]) -> None:
-    wanted = set(aliases) - {post.path}
+def _vacate_slugs(candidates: list[PostSource], rows: list[_Row]) -> None:
+    """Park the slugs that candidates take from other rows (removed, moving or going away)."""
+    wanted = {c.slug: c.uid for c in candidates}
+    for row in rows:
+        taker = wanted.get(row.slug)
+        if taker is not None and taker != row.uid:
+            post = db.session.get(Post, row.id)
+            if post is not None:
+                # `~` never appears in a real slug; a row that comes back gets its own again.
+                post.slug = f"~{row.id}"
+    db.session.flush()
+
+
+def _public_path(post: Post) -> str | None:
+    """The URL a post had before this sync, if it had a real one."""
+    return None if post.slug.startswith("~") else post.path
+
+
+def _set_aliases(post: Post, aliases: tuple[str, ...], old_path: str | None) -> None:
+    """Point declared aliases and a moved post's old URL here; never drop a published path."""
+    # Links to an old URL live on in other sites and feeds, so aliases only accumulate; a
+    # real post or page at the same path always wins, since aliases are consulted on 404 only.
+    wanted = {a.path for a in post.aliases} | set(aliases)
+    if old_path:
+        wanted.add(old_path)
+    wanted.discard(post.path)
     post.aliases = [a for a in post.aliases if a.path in wanted]
     have = {a.path for a in post.aliases}
     for path in sorted(wanted - have):

@@ -30,9 +30,17 @@ def format_date(value: datetime) -> str:
     return f"{local:%B} {local.day}, {local.year}"
 
 
+def format_datetime(value: datetime) -> str:
+    """`May 1, 2019 at 9:05 am` in the site's zone."""
+    local = local_time(value)
+    hour = local.hour % 12 or 12
+    return f"{format_date(value)} at {hour}:{local:%M} {'am' if local.hour < 12 else 'pm'}"
+
+
 def register_template_helpers(app: Flask) -> None:
     """Expose helpers to every template."""
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["isodate"] = lambda v: local_time(v).isoformat(timespec="seconds")
     app.jinja_env.globals["absolute_url"] = absolute_url
     app.jinja_env.trim_blocks = True

@@ -10,6 +10,8 @@ from sqlalchemy import Select
 
 from blog import posts, search
 from blog.clock import utcnow
+from blog.comments.page import comment_context
+from blog.comments.service import comment_counts
 from blog.http_cache import public_page
 from blog.models import Post, PostLayout, TermKind
 
@@ -20,11 +22,14 @@ def _per_page() -> int:
     return int(current_app.config["POSTS_PER_PAGE"])
 
 
-def _listing(query: Select[Post], number: int, **context: object) -> str:
+def _listing(query: Select[Post], number: int, empty_ok: bool = False, **context: object) -> str:
     page = posts.paginate(query, number, _per_page())
-    if page is None:
+    # An archive or term with nothing live (yet) is not found, as on WordPress: a 200 would
+    # reveal a scheduled post's tags and invite crawlers to index empty pages.
+    if page is None or (page.total == 0 and not empty_ok):
         abort(404)
-    return render_template("listing.html", page=page, **context)
+    counts = comment_counts([p.id for p in page.posts])
+    return render_template("listing.html", page=page, comment_counts=counts, **context)
 
 
 @bp.get("/")
@@ -34,7 +39,9 @@ def home(number: int = 1) -> ResponseReturnValue:
     """The newest posts with excerpts; `?s=` searches instead."""
     if "s" in request.args:
         return search_page(request.args.get("s", ""), number)
-    return _listing(posts.live(utcnow()), number, heading=None, endpoint="reader.home")
+    return _listing(
+        posts.live(utcnow()), number, empty_ok=True, heading=None, endpoint="reader.home"
+    )
 
 
 def search_page(query: str, number: int) -> ResponseReturnValue:
@@ -62,7 +69,9 @@ def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
     if found.layout is PostLayout.PAGE or found.path != request.path:
         return redirect(found.path, 301)
     older, newer = posts.neighbours(found, utcnow())
-    return render_template("post.html", post=found, older=older, newer=newer)
+    return render_template(
+        "post.html", post=found, older=older, newer=newer, **comment_context(found)
+    )
 
 
 @bp.get("/<slug>/")

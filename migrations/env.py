@@ -48,6 +48,8 @@ def run_migrations_online():
             target_metadata=target_db.metadata,
             include_object=include_object,
             render_item=render_item,
+            # SQLite runs DDL inside real transactions here (the app issues its own BEGIN).
+            transactional_ddl=True,
             **conf_args,
         )
         with context.begin_transaction():

@@ -17,6 +17,7 @@ from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db
 from tests.live import LiveServer
+from tests.oauth_site import OAuthSite, start_oauth_site
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SECURITY_DATA = SHARED / "testdata" / "security"
@@ -173,3 +174,12 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     app.config["SITE_URL"] = server.url
     yield server
     server.stop()
+
+
+@pytest.fixture
+def oauth_site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSite]:
+    """The blog with the essay, and the local identity provider, both over real HTTP."""
+    site, servers = start_oauth_site(make_app)
+    yield site
+    for server in servers:
+        server.stop()

@@ -30,6 +30,19 @@ KNOWN_FIELDS = frozenset(
         "layout",
     }
 )
+# URL prefixes the site itself serves; `auth`, `admin` and `account` are kept for the comments.
+RESERVED_SLUGS = frozenset(
+    {"feed", "page", "category", "tag", "media", "static", "auth", "admin", "account"}
+)
+MAX_LENGTHS = {
+    "title": 300,
+    "slug": 200,
+    "author": 200,
+    "image": 500,
+    "categories": 200,
+    "tags": 200,
+    "aliases": 500,
+}
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _SLUG_OK = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -118,6 +131,20 @@ def _normalise_alias(path: str) -> str:
     return path if path.endswith("/") or "." in last else path + "/"
 
 
+def _check_slug(slug: str, errors: list[str]) -> bool:
+    """Add a problem for a malformed slug or one that a site URL already uses."""
+    if not _SLUG_OK.match(slug):
+        errors.append(f"slug: {slug!r} must be lowercase letters, digits and single hyphens")
+    elif slug in RESERVED_SLUGS or slug.isdigit():
+        # /feed/, /tag/... and /2019/ are routes: a post there could never be reached at /slug/.
+        errors.append(f"slug: {slug!r} is reserved for the site's own URLs; choose another")
+    elif len(slug) > MAX_LENGTHS["slug"]:
+        errors.append(f"slug: longer than {MAX_LENGTHS['slug']} characters")
+    else:
+        return True
+    return False
+
+
 def _str_list(name: str, value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -150,12 +177,18 @@ def parse_post_text(
     try:
         meta = yaml.load(split[0], Loader=_StringTimestampLoader)  # noqa: S506 (safe subclass)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark else ""
-        return None, [Problem(name, "front matter", f"broken YAML{where}: {exc}")]
+        return None, [Problem(name, "front matter", _yaml_error(exc))]
     if not isinstance(meta, dict):
         return None, [Problem(name, "front matter", "must be a mapping of field: value")]
     return _validate(name, meta, split[1], zone)
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """One line: where in the file (counting the opening ---) and what the parser expected."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""
+    what = getattr(exc, "problem", None) or str(exc)
+    return f"broken YAML{where}: {' '.join(str(what).split())}"
 
 
 def _validate(
@@ -191,11 +224,11 @@ def _validate(
     stem = Path(name).stem
     stem = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
     slug = str(meta.get("slug") or slugify(stem))
-    if not _SLUG_OK.match(slug):
-        errors.append(f"slug: {slug!r} must be lowercase letters, digits and single hyphens")
+    slug_ok = _check_slug(slug, errors)
 
     uid = str(meta.get("id") or slug).strip()
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", uid):
+    # An id taken from a bad slug is the same mistake: report it once, under slug.
+    if (slug_ok or meta.get("id")) and not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", uid):
         errors.append(f"id: {uid!r} must be 1-100 letters, digits, dots, hyphens or underscores")
 
     layout = meta.get("layout", "post")
@@ -217,10 +250,20 @@ def _validate(
     for key in ("author", "summary", "image"):
         if meta.get(key) is not None and not isinstance(meta[key], str):
             errors.append(f"{key}: must be text")
+    # The database columns are bounded; PostgreSQL refuses longer values, failing the sync.
+    for key in ("title", "author", "image"):
+        limit = MAX_LENGTHS[key]
+        if isinstance(meta.get(key), str | int) and len(str(meta[key]).strip()) > limit:
+            errors.append(f"{key}: longer than {limit} characters")
 
     categories = _str_list("categories", meta.get("categories"), errors)
     tags = _str_list("tags", meta.get("tags"), errors)
     aliases = _str_list("aliases", meta.get("aliases"), errors)
+    for key, names in (("categories", categories), ("tags", tags), ("aliases", aliases)):
+        limit = MAX_LENGTHS[key]
+        errors.extend(
+            f"{key}: {n[:40]!r}... is longer than {limit}" for n in names if len(n) > limit
+        )
     for alias in aliases:
         if not alias.startswith("/") or "//" in alias or ".." in alias:
             errors.append(f"aliases: {alias!r} must be a site path starting with /")

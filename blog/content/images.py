@@ -15,12 +15,19 @@ MEDIA_URL = "/media/"
 
 def safe_media_path(posts_dir: Path, relative: str) -> Path | None:
     """Resolve a path under posts_dir, or None if it escapes it or is not an image."""
-    rel = PurePosixPath(relative.split("?", 1)[0].split("#", 1)[0])
+    clean = relative.split("?", 1)[0].split("#", 1)[0]
+    if "\x00" in clean or "\\" in clean:
+        # A NUL makes the OS calls raise; a backslash is never part of a real image path.
+        return None
+    rel = PurePosixPath(clean)
     if rel.is_absolute() or ".." in rel.parts or rel.suffix.lower() not in IMAGE_SUFFIXES:
         return None
-    root = posts_dir.resolve()
-    path = (root / rel).resolve()
-    if root not in path.parents or not path.is_file():
+    try:
+        root = posts_dir.resolve()
+        path = (root / rel).resolve()
+        if root not in path.parents or not path.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return path
 
@@ -40,7 +47,7 @@ def image_resolver(posts_dir: Path) -> ImageResolver:
     """Return a resolver mapping a post's relative image src to its served URL and size."""
 
     def resolve(src: str) -> ImageInfo | None:
-        path = safe_media_path(posts_dir, src.lstrip("./") if src.startswith("./") else src)
+        path = safe_media_path(posts_dir, src.removeprefix("./"))
         if path is None:
             return None
         size = _size(path, path.stat().st_mtime_ns) or (0, 0)

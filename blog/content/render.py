@@ -17,6 +17,10 @@ from blog.content.frontmatter import slugify
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
 WORDS_PER_MINUTE = 230
 _TAGS = re.compile(r"<[^>]+>")
+_NOT_WORDS = re.compile(
+    r'<a class="(?:headerlink|footnote-backref)"[^>]*>.*?</a>|<sup id="fnref[^"]*">.*?</sup>',
+    re.DOTALL,
+)
 _FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>.*?</p>", re.DOTALL)
 
 
@@ -115,6 +119,8 @@ def _toc_slug(value: str, separator: str) -> str:
 
 def plain_text(fragment: str) -> str:
     """Text of an HTML fragment, tags stripped and entities decoded."""
+    # Heading permalinks (#), footnote numbers and back-links are marks, not words.
+    fragment = _NOT_WORDS.sub(" ", fragment)
     return re.sub(r"\s+", " ", html.unescape(_TAGS.sub(" ", fragment))).strip()
 
 

@@ -1,0 +1,102 @@
+"""`make bench` / `python -m bench.run`: sync, start-up and page throughput against a floor.
+
+python -m bench.run                      # 1,000 and 10,000 posts, 10 s wrk runs
+python -m bench.run --posts 1000 --duration 5
+python -m bench.run --smoke              # 200 posts, 3 s runs: CI keeps it from rotting
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+
+from bench.procs import BenchError, require_tool
+from bench.report import markdown_table, verdicts, write_json
+from bench.scenarios import SCENARIOS, Bench, Options, SizeResult
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
+    """Options from the command line; --smoke overrides --posts and --duration."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--posts", default="1000,10000", help="comma-separated corpus sizes (1000,10000)"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    parser.add_argument("--warmup", type=int, default=None, help="seconds of wrk warm-up (2)")
+    parser.add_argument("--smoke", action="store_true", help="200 posts and 3 s runs, for CI")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON goes")
+    args = parser.parse_args(argv)
+    try:
+        posts = tuple(int(p.replace("_", "")) for p in args.posts.split(",") if p.strip())
+    except ValueError:
+        parser.error(f"--posts must be whole numbers separated by commas, not {args.posts!r}")
+    if args.smoke:
+        posts, args.duration = (200,), 3
+    warmup = args.warmup if args.warmup is not None else (1 if args.smoke else 2)
+    if not posts or min(posts) < 1 or args.duration < 1 or warmup < 0:
+        parser.error("--posts, --duration must be positive and --warmup not negative")
+    return Options(posts=posts, duration_s=args.duration, warmup_s=warmup, smoke=args.smoke), args
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run_size(posts: int, options: Options, root: Path) -> SizeResult:
+    """Run every scenario for one corpus size; servers are stopped whatever happens."""
+    workdir = root / f"posts-{posts}"
+    workdir.mkdir()
+    with ExitStack() as stack:
+        bench = Bench(posts, options, workdir, stack)
+        for scenario in SCENARIOS:
+            began = time.perf_counter()
+            print(f"[{posts:,} posts] {scenario.__name__} ...", end=" ", flush=True)
+            scenario(bench)
+            print(f"{time.perf_counter() - began:.1f}s", flush=True)
+        return bench.result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table, write the JSON; non-zero on error (or miss, --strict)."""
+    options, args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        require_tool("wrk")
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    root = Path(tempfile.mkdtemp(prefix="blog-bench-"))
+    sizes: list[SizeResult] = []
+    began = time.perf_counter()
+    try:
+        for posts in options.posts:
+            sizes.append(run_size(posts, options, root))
+    except BenchError as exc:
+        print(f"\nbench: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(markdown_table(sizes, options))
+    path = write_json(sizes, options, args.out)
+    print(f"\nwrote {path} ({time.perf_counter() - began:.0f}s in all)")
+    missed = [v for v in verdicts(sizes) if v["result"] == "MISS"]
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

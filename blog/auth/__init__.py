@@ -1,0 +1,45 @@
+"""Social login: the provider table, the OAuth dance, sessions that end when the user logs out."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask
+
+from blog.auth.providers import register_providers
+from blog.extensions import db, login_manager
+from blog.models import User
+
+OAUTH_KEY = "blog.oauth"
+
+
+def init_auth(app: Flask) -> None:
+    """Set up Flask-Login, this app's provider clients and the auth blueprints."""
+    from blog.auth import account_views, facebook, views
+
+    # No eager current_user in templates: anonymous pages must not touch the session.
+    login_manager.init_app(app, add_context_processor=False)
+    login_manager.session_protection = None  # sessions are ended by generation instead
+    if app.config.get("DEV_IDP"):
+        from blog.auth.devmode import enable_dev_idp
+
+        enable_dev_idp(app)
+    # One registry per app: provider endpoints are per-app configuration (tests run several).
+    oauth = OAuth()
+    oauth.init_app(app)
+    register_providers(oauth, app.config)
+    app.extensions[OAUTH_KEY] = oauth
+    app.register_blueprint(views.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(facebook.bp)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """A user from the session's `id:generation`; stale generations are logged out."""
+    user_id, _, generation = session_id.partition(":")
+    if not user_id.isdigit() or not generation.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.deleted_at is not None or user.session_generation != int(generation):
+        return None
+    return user

@@ -1,0 +1,89 @@
+"""The reader's account page: linked providers, link another, download data, delete."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import logout_user
+
+from blog.auth import accounts
+from blog.auth.providers import enabled_providers
+from blog.auth.session import pop_notice, viewer
+from blog.auth.views import LINK_KEY, begin_login, provider_label
+from blog.clock import utcnow
+from blog.models import User
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _user() -> User:
+    user = viewer()
+    if user is None:
+        abort(401, "Log in from a post's comment form to see your account.")
+    return user
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """Linked providers and what the reader can do with their data."""
+    user = _user()
+    linked = {i.provider for i in user.identities}
+    available = [
+        (name, provider_label(name))
+        for name in enabled_providers(current_app.config)
+        if name not in linked
+    ]
+    return render_template(
+        "account/home.html",
+        user=user,
+        identities=[(i, provider_label(i.provider)) for i in user.identities],
+        available=available,
+        notice=pop_notice(),
+    )
+
+
+@bp.post("/link")
+def link() -> ResponseReturnValue:
+    """Start linking another provider to the logged-in user (never by matching email)."""
+    user = _user()
+    name = request.form.get("provider", "")
+    if name not in enabled_providers(current_app.config):
+        abort(400, "Unknown login method.")
+    session[LINK_KEY] = user.id
+    return begin_login(name, url_for("account.home"))
+
+
+@bp.get("/data.json")
+def download() -> ResponseReturnValue:
+    """Everything the blog holds about the reader, as a JSON download."""
+    user = _user()
+    body = json.dumps(accounts.export_data(user), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-comments-data.json"'},
+    )
+
+
+@bp.post("/delete")
+def delete() -> ResponseReturnValue:
+    """Delete the account: identities gone, comments anonymised, every session ended."""
+    user = _user()
+    if request.form.get("confirm") != "delete":
+        abort(400, "Tick the box to confirm that you want to delete your account.")
+    accounts.delete_account(user.id, utcnow())
+    logout_user()
+    session.clear()
+    return redirect(url_for("reader.home"), 303)

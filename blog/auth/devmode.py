@@ -1,0 +1,81 @@
+"""Development: when no real provider is configured, mount the local identity provider."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from blog.devidp import IdpClient, IdpConfig, create_idp_app, identity
+
+DEV_PREFIX = "/devidp"
+GRAPH_VERSION = "v21.0"
+
+
+def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
+    """Provider settings that point every row of the table at the local identity provider."""
+    return {
+        "google": {
+            "client_id": "dev-google",
+            "client_secret": "dev-google-secret",
+            "metadata_url": f"{idp_url}/google/.well-known/openid-configuration",
+            "dev": True,
+        },
+        "x": {
+            "client_id": "dev-x",
+            "client_secret": "dev-x-secret",
+            "scope": "users.read tweet.read",
+            "authorize_url": f"{idp_url}/x/i/oauth2/authorize",
+            "token_url": f"{idp_url}/x/2/oauth2/token",
+            "userinfo_url": f"{idp_url}/x/2/users/me",
+            "dev": True,
+        },
+        "facebook": {
+            "client_id": "dev-facebook",
+            "client_secret": "dev-facebook-secret",
+            "authorize_url": f"{idp_url}/facebook/{GRAPH_VERSION}/dialog/oauth",
+            "token_url": f"{idp_url}/facebook/{GRAPH_VERSION}/oauth/access_token",
+            "userinfo_url": f"{idp_url}/facebook/{GRAPH_VERSION}/me",
+            "dev": True,
+        },
+    }
+
+
+def idp_config_for(idp_url: str, site_urls: list[str], **extra: Any) -> IdpConfig:
+    """The identity provider's client registrations matching dev_provider_settings."""
+    settings = dev_provider_settings(idp_url)
+    return IdpConfig(
+        base_url=idp_url,
+        clients={
+            name: IdpClient(
+                s["client_id"],
+                s["client_secret"],
+                [f"{site}/auth/callback/{name}" for site in site_urls],
+            )
+            for name, s in settings.items()
+        },
+        **extra,
+    )
+
+
+def enable_dev_idp(app: Flask) -> None:
+    """Mount the identity provider under /devidp and point the providers at it."""
+    if app.config.get("PRODUCTION"):
+        raise RuntimeError("the development identity provider cannot run in production")
+    port = os.environ.get("PORT", "5000")
+    sites = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    if app.config.get("SITE_URL"):
+        sites.insert(0, app.config["SITE_URL"])
+    idp_url = app.config.get("DEV_IDP_URL") or f"{sites[-2]}{DEV_PREFIX}"
+    author = identity("author")
+    app.config["MODERATORS"] = frozenset(app.config.get("MODERATORS", frozenset())) | {
+        (name, author.subject(name)) for name in ("google", "x", "facebook")
+    }
+    app.config["AUTH_PROVIDERS"] = {
+        **app.config["AUTH_PROVIDERS"],
+        **dev_provider_settings(idp_url),
+    }
+    idp = create_idp_app(idp_config_for(idp_url, sites))
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {DEV_PREFIX: idp})  # type: ignore[method-assign]

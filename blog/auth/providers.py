@@ -1,0 +1,165 @@
+"""The table of identity providers: how to talk to each, and how its profile becomes a Profile."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.integrations.flask_client import OAuth
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the blog keeps of a provider's account, whatever the provider."""
+
+    provider: str
+    subject: str
+    name: str
+    email: str | None
+    email_verified: bool
+    avatar_url: str | None
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One row of the provider table."""
+
+    name: str
+    label: str
+    scope: str
+    token_auth: str
+    pkce: bool
+    oidc: bool
+    fetch_profile: Callable[[Any, dict[str, Any], dict[str, Any]], Profile]
+    # Whether this provider's verified email may make someone a moderator.
+    email_trusted: bool = True
+
+
+def _oidc_profile(name: str) -> Callable[[Any, dict[str, Any], dict[str, Any]], Profile]:
+    def fetch(client: Any, token: dict[str, Any], settings: dict[str, Any]) -> Profile:
+        claims = token.get("userinfo") or {}
+        if not claims.get("sub"):
+            raise ValueError("the ID token has no subject")
+        verified = claims.get("email_verified") in (True, "true")
+        email = claims.get("email") if verified else None
+        return Profile(
+            provider=name,
+            subject=str(claims["sub"]),
+            name=str(claims.get("name") or claims.get("given_name") or "Reader"),
+            email=email,
+            email_verified=bool(email),
+            avatar_url=claims.get("picture"),
+        )
+
+    return fetch
+
+
+def _x_profile(client: Any, token: dict[str, Any], settings: dict[str, Any]) -> Profile:
+    fields = "profile_image_url"
+    if "users.email" in settings["scope"].split():
+        fields += ",confirmed_email"
+    response = client.get(settings["userinfo_url"], params={"user.fields": fields}, token=token)
+    response.raise_for_status()
+    data = response.json()["data"]
+    email = data.get("confirmed_email")
+    return Profile(
+        provider="x",
+        subject=str(data["id"]),
+        name=str(data.get("name") or data.get("username") or "Reader"),
+        email=email,
+        email_verified=bool(email),
+        avatar_url=data.get("profile_image_url"),
+    )
+
+
+def appsecret_proof(access_token: str, app_secret: str) -> str:
+    """Facebook's proof that a Graph call comes from the app's server."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
+def _facebook_profile(client: Any, token: dict[str, Any], settings: dict[str, Any]) -> Profile:
+    response = client.get(
+        settings["userinfo_url"],
+        params={
+            "fields": "id,name,email,picture",
+            "appsecret_proof": appsecret_proof(token["access_token"], settings["client_secret"]),
+        },
+        token=token,
+    )
+    response.raise_for_status()
+    data = response.json()
+    picture = (data.get("picture") or {}).get("data") or {}
+    email = data.get("email")
+    return Profile(
+        provider="facebook",
+        subject=str(data["id"]),
+        name=str(data.get("name") or "Reader"),
+        email=email,
+        # Facebook only returns confirmed addresses; the user may decline to share one.
+        email_verified=bool(email),
+        avatar_url=None if picture.get("is_silhouette") else picture.get("url"),
+    )
+
+
+PROVIDERS: dict[str, Provider] = {
+    "google": Provider(
+        "google", "Google", "openid email profile", "client_secret_basic", True, True,
+        _oidc_profile("google"),
+    ),
+    "x": Provider(
+        "x", "X (Twitter)", "users.read tweet.read", "client_secret_basic", True, False,
+        _x_profile,
+    ),
+    "facebook": Provider(
+        "facebook", "Facebook", "public_profile email", "client_secret_post", False, False,
+        _facebook_profile,
+    ),
+    "oidc": Provider(
+        "oidc", "OpenID Connect", "openid email profile", "client_secret_basic", True, True,
+        _oidc_profile("oidc"), email_trusted=False,
+    ),
+}  # fmt: skip
+
+
+def enabled_providers(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Settings of each provider whose client id and secret are configured, in table order."""
+    configured: dict[str, dict[str, Any]] = config.get("AUTH_PROVIDERS", {})
+    return {
+        name: configured[name]
+        for name in PROVIDERS
+        if name in configured
+        and configured[name].get("client_id")
+        and configured[name].get("client_secret")
+    }
+
+
+def register_providers(oauth: OAuth, config: dict[str, Any]) -> None:
+    """Register an Authlib client for every enabled provider."""
+    timeout = config.get("AUTH_TIMEOUT_SECONDS", 5)
+    for name, settings in enabled_providers(config).items():
+        spec = PROVIDERS[name]
+        client_kwargs: dict[str, Any] = {
+            "scope": settings.get("scope") or spec.scope,
+            "token_endpoint_auth_method": settings.get("token_auth") or spec.token_auth,
+            "default_timeout": timeout,
+        }
+        if spec.pkce:
+            client_kwargs["code_challenge_method"] = "S256"
+        endpoints: dict[str, Any] = (
+            {"server_metadata_url": settings["metadata_url"]}
+            if spec.oidc
+            else {
+                "authorize_url": settings["authorize_url"],
+                "access_token_url": settings["token_url"],
+            }
+        )
+        oauth.register(
+            name,
+            client_id=settings["client_id"],
+            client_secret=settings["client_secret"],
+            client_kwargs=client_kwargs,
+            **endpoints,
+        )

@@ -1,0 +1,54 @@
+"""Who is reading: with no session cookie it is nobody, and the session stays untouched."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+from blog.models import User
+
+PROVIDER_KEY = "provider"
+NEXT_KEY = "next"
+NOTICE_KEY = "notice"
+
+
+def has_session_cookie() -> bool:
+    """True when the request carries our session cookie (so reading the session is allowed)."""
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
+def viewer() -> User | None:
+    """The logged-in user, without touching the session of an anonymous reader."""
+    if not has_session_cookie():
+        return None
+    user = current_user._get_current_object()
+    return user if isinstance(user, User) else None
+
+
+def pop_notice() -> str | None:
+    """A one-time message for this reader (a failed login, an expired form)."""
+    if not has_session_cookie():
+        return None
+    notice = session.pop(NOTICE_KEY, None)
+    return notice if isinstance(notice, str) else None
+
+
+def set_notice(message: str) -> None:
+    """Leave a one-time message for the next page this reader sees."""
+    session[NOTICE_KEY] = message
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to return to: anything that could leave the site becomes the default."""
+    if not target or not isinstance(target, str):
+        return default
+    target = target.strip()
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or target.startswith("/\\")
+        or any(c in target for c in "\\\r\n\t\x00")
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        return default
+    return target

@@ -1,0 +1,1 @@
+"""Comments: the service holds every rule, the views stay thin."""

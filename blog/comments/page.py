@@ -1,0 +1,84 @@
+"""What the post page's comment section needs: the thread, the form, who is writing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, session
+from sqlalchemy import select
+
+from blog.auth.providers import enabled_providers
+from blog.auth.roles import moderator_user_ids
+from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
+from blog.clock import utcnow
+from blog.comments import service
+from blog.comments.drafts import draft_for
+from blog.extensions import db
+from blog.models import Avatar, Post
+
+
+def rules() -> service.CommentRules:
+    """The comment limits from configuration."""
+    cfg = current_app.config
+    return service.CommentRules(
+        max_chars=cfg["COMMENT_MAX_CHARS"],
+        max_depth=cfg["COMMENT_MAX_DEPTH"],
+        edit_minutes=cfg["COMMENT_EDIT_MINUTES"],
+    )
+
+
+def avatar_digests(user_ids: set[int]) -> dict[int, str]:
+    """Stored avatars' digests by user, in one query."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(Avatar.user_id, Avatar.digest).where(Avatar.user_id.in_(user_ids))
+    ).all()
+    return {user_id: digest for user_id, digest in rows}
+
+
+def _user_ids(nodes: list[service.ThreadNode]) -> set[int]:
+    ids: set[int] = set()
+    for node in nodes:
+        if node.comment.user_id is not None:
+            ids.add(node.comment.user_id)
+        ids |= _user_ids(node.replies)
+    return ids
+
+
+def comment_context(
+    post: Post, error: str | None = None, body: str | None = None, parent_id: int | None = None
+) -> dict[str, Any]:
+    """Template context for the comment section of a post page."""
+    from blog.auth.views import provider_label
+
+    user = viewer()
+    limits = rules()
+    nodes = service.thread(post, limits.max_depth)
+    draft = draft_for(post.id) if body is None and has_session_cookie() else None
+    if draft is not None:
+        body, parent_id = draft.body, draft.parent_id
+    providers = [(name, provider_label(name)) for name in enabled_providers(current_app.config)]
+    dev = any(current_app.config["AUTH_PROVIDERS"][name].get("dev") for name, _label in providers)
+    provider = session.get(PROVIDER_KEY) if user is not None else None
+    now = utcnow()
+    user_ids = _user_ids(nodes)
+    return {
+        "thread": nodes,
+        "comment_count": service.count_visible(nodes),
+        "viewer": user,
+        "viewer_provider": provider_label(provider) if provider else None,
+        "providers": providers,
+        "dev_providers": dev,
+        "form_body": body or "",
+        "form_parent": parent_id,
+        "comment_error": error,
+        "notice": pop_notice(),
+        "max_depth": limits.max_depth,
+        "max_chars": limits.max_chars,
+        "can_edit": lambda c: (
+            user is not None and c.user_id == user.id and service.can_edit(c, now, limits)
+        ),
+        "avatars": avatar_digests(user_ids),
+        "author_ids": moderator_user_ids(user_ids),
+    }

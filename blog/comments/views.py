@@ -1,0 +1,160 @@
+"""Posting, editing and deleting comments; avatars. Thin: the rules live in service.py."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from markupsafe import escape
+
+from blog import posts
+from blog.auth.session import PROVIDER_KEY, set_notice, viewer
+from blog.clock import utcnow
+from blog.comments import service
+from blog.comments.drafts import discard_draft, save_draft
+from blog.comments.page import comment_context, rules
+from blog.extensions import db
+from blog.models import Avatar, Comment, Post
+
+bp = Blueprint("comments", __name__)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def render_post_page(
+    post: Post, status: int, error: str, body: str, parent_id: int | None
+) -> Response:
+    """The post page, optionally with a rejected comment shown back with its error."""
+    older, newer = posts.neighbours(post, utcnow())
+    html = render_template(
+        "post.html",
+        post=post,
+        older=older,
+        newer=newer,
+        **comment_context(post, error=error, body=body, parent_id=parent_id),
+    )
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/comments/")
+def create() -> ResponseReturnValue:
+    """Post a comment; a rejected one comes back with the error and the text intact."""
+    post_id = _int_or_none(request.form.get("post_id"))
+    parent_id = _int_or_none(request.form.get("parent_id"))
+    body = request.form.get("comment", "")
+    post = db.session.get(Post, post_id) if post_id else None
+    if post is None:
+        abort(404)
+    user = viewer()
+    if user is None:
+        save_draft(post.id, parent_id, body, utcnow())
+        set_notice("Please log in to post your comment. It is kept below.")
+        return redirect(post.path + "#respond", 303)
+    try:
+        comment = service.create_comment(
+            user,
+            _session_provider(),
+            post.id,
+            parent_id,
+            body,
+            utcnow(),
+            rules(),
+        )
+    except service.CommentRejected as exc:
+        save_draft(post.id, parent_id, body, utcnow())
+        return render_post_page(post, exc.status, error=exc.message, body=body, parent_id=parent_id)
+    discard_draft()
+    return redirect(f"{post.path}#comment-{comment.id}", 303)
+
+
+def _session_provider() -> str | None:
+    from flask import session
+
+    value = session.get(PROVIDER_KEY)
+    return value if isinstance(value, str) else None
+
+
+def _own(comment_id: int) -> Comment:
+    user = viewer()
+    if user is None:
+        abort(401, "Log in to change your comments.")
+    try:
+        return service.owned_comment(comment_id, user)
+    except service.CommentRejected as exc:
+        abort(exc.status, exc.message)
+
+
+@bp.get("/comments/<int:comment_id>/edit")
+def edit_form(comment_id: int) -> ResponseReturnValue:
+    """The edit form for the reader's own comment, while the edit window is open."""
+    comment = _own(comment_id)
+    if not service.can_edit(comment, utcnow(), rules()):
+        abort(403, f"Comments can be edited for {rules().edit_minutes} minutes after posting.")
+    return render_template("comments/edit.html", comment=comment, body=comment.body, error=None)
+
+
+@bp.post("/comments/<int:comment_id>/edit")
+def edit(comment_id: int) -> ResponseReturnValue:
+    """Save an edit; a rejected one comes back with the text intact."""
+    comment = _own(comment_id)
+    body = request.form.get("comment", "")
+    try:
+        service.edit_comment(comment.id, comment.user, body, utcnow(), rules())  # type: ignore[arg-type]
+    except service.CommentRejected as exc:
+        html = render_template("comments/edit.html", comment=comment, body=body, error=exc.message)
+        return html, exc.status
+    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+def delete(comment_id: int) -> ResponseReturnValue:
+    """Delete the reader's own comment (a placeholder stays where it has replies)."""
+    comment = _own(comment_id)
+    path = comment.post.path
+    service.delete_comment(comment.id, comment.user, utcnow())  # type: ignore[arg-type]
+    return redirect(f"{path}#comments", 303)
+
+
+@bp.get("/avatars/<int:user_id>.png")
+def avatar(user_id: int) -> ResponseReturnValue:
+    """A user's stored picture."""
+    found = db.session.get(Avatar, user_id)
+    if found is None:
+        abort(404)
+    response = make_response(found.data)
+    response.headers["Content-Type"] = found.content_type
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.set_etag(found.digest)
+    return response.make_conditional(request)
+
+
+AVATAR_COLOURS = ("#0b5cad", "#8a3ffc", "#007d79", "#a2191f", "#6f4e00", "#4b5563", "#9d1d96")
+
+
+@bp.get("/avatars/<int:user_id>.svg")
+@bp.get("/avatars/anonymous.svg", defaults={"user_id": 0})
+def fallback_avatar(user_id: int) -> ResponseReturnValue:
+    """A generated picture: the initial on a colour picked from the user id."""
+    name = "?"
+    if user_id:
+        from blog.models import User
+
+        user = db.session.get(User, user_id)
+        name = (user.display_name.strip()[:1] if user and user.display_name.strip() else "?") or "?"
+    colour = AVATAR_COLOURS[int(hashlib.sha256(str(user_id).encode()).hexdigest(), 16) % 7]
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
+        f'<rect width="96" height="96" fill="{colour}"/>'
+        '<text x="48" y="62" font-family="system-ui, sans-serif" font-size="44" fill="#fff" '
+        f'text-anchor="middle">{escape(name.upper())}</text></svg>'
+    )
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

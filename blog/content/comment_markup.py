@@ -1,0 +1,27 @@
+"""Comment text: a small Markdown subset, rendered once and sanitised with nh3 after Markdown."""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "em", "strong", "code", "pre", "a", "blockquote", "ul", "ol", "li"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener noreferrer"
+MAX_COMMENT_CHARS = 5000
+
+
+def render_comment(text: str) -> str:
+    """Markdown (paragraphs, breaks, emphasis, code, links, quotes, lists) to safe HTML."""
+    html = markdown.markdown(text, extensions=["nl2br", "sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+    )
