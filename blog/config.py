@@ -53,6 +53,7 @@ def load_settings(
 
     return {
         **auth_settings(env, production),
+        **moderation_settings(env, production),
         "BLOG_ENV": blog_env,
         "PRODUCTION": production,
         "SECRET_KEY": secret,
@@ -143,4 +144,39 @@ def auth_settings(env: dict[str, str], production: bool) -> dict[str, Any]:
         "COMMENT_MAX_DEPTH": _int(env, "BLOG_COMMENT_MAX_DEPTH", 5),
         "COMMENT_EDIT_MINUTES": _int(env, "BLOG_COMMENT_EDIT_MINUTES", 15),
         "COMMENT_MAX_CHARS": _int(env, "BLOG_COMMENT_MAX_CHARS", 5000),
+    }
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(w.strip().lower() for w in value.replace("\n", ",").split(",") if w.strip())
+
+
+def moderation_settings(env: dict[str, str], production: bool) -> dict[str, Any]:
+    """Moderation, anti-spam, rate limits and mail."""
+    hold = env.get("BLOG_MODERATION_HOLD", "first").strip().lower()
+    if hold not in {"all", "first", "none"}:
+        raise ConfigError(f"BLOG_MODERATION_HOLD must be all, first or none, not {hold!r}")
+    tls = env.get("BLOG_SMTP_TLS", "starttls" if production else "none").strip().lower()
+    if tls not in {"none", "starttls", "ssl"}:
+        raise ConfigError(f"BLOG_SMTP_TLS must be none, starttls or ssl, not {tls!r}")
+    return {
+        "MODERATION_HOLD": hold,
+        "MODERATION_MAX_LINKS": _int(env, "BLOG_MODERATION_MAX_LINKS", 2),
+        "MODERATION_WORDS": _words(env.get("BLOG_MODERATION_WORDS", "")),
+        "DISALLOWED_WORDS": _words(env.get("BLOG_DISALLOWED_WORDS", "")),
+        "MIN_FORM_SECONDS": float(env.get("BLOG_MIN_FORM_SECONDS", "3")),
+        "FLOOD_SECONDS": _int(env, "BLOG_FLOOD_SECONDS", 15),
+        "COMMENTS_CLOSE_AFTER_DAYS": _int(env, "BLOG_COMMENTS_CLOSE_AFTER_DAYS", 0),
+        "RATELIMIT_LOGIN": env.get("BLOG_RATELIMIT_LOGIN", "30 per minute"),
+        "RATELIMIT_COMMENT": env.get("BLOG_RATELIMIT_COMMENT", "60 per minute"),
+        "REDIS_URL": env.get("BLOG_REDIS_URL", ""),
+        "SMTP_HOST": env.get("BLOG_SMTP_HOST", ""),
+        "SMTP_PORT": _int(env, "BLOG_SMTP_PORT", 587 if tls == "starttls" else 25),
+        "SMTP_TLS": tls,
+        "SMTP_USER": env.get("BLOG_SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("BLOG_SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT_SECONDS": float(env.get("BLOG_SMTP_TIMEOUT_SECONDS", "10")),
+        "MAIL_FROM": env.get("BLOG_MAIL_FROM", "blog@localhost"),
+        "AUTHOR_EMAIL": env.get("BLOG_AUTHOR_EMAIL", ""),
+        "MAIL_BACKGROUND": _bool(env.get("BLOG_MAIL_BACKGROUND"), False),
     }

@@ -13,6 +13,7 @@ from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, view
 from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import draft_for
+from blog.comments.form_timing import sign_started
 from blog.extensions import db
 from blog.models import Avatar, Post
 
@@ -24,6 +25,13 @@ def rules() -> service.CommentRules:
         max_chars=cfg["COMMENT_MAX_CHARS"],
         max_depth=cfg["COMMENT_MAX_DEPTH"],
         edit_minutes=cfg["COMMENT_EDIT_MINUTES"],
+        hold=cfg["MODERATION_HOLD"],
+        max_links=cfg["MODERATION_MAX_LINKS"],
+        moderation_words=tuple(cfg["MODERATION_WORDS"]),
+        disallowed_words=tuple(cfg["DISALLOWED_WORDS"]),
+        min_form_seconds=cfg["MIN_FORM_SECONDS"],
+        flood_seconds=cfg["FLOOD_SECONDS"],
+        close_after_days=cfg["COMMENTS_CLOSE_AFTER_DAYS"],
     )
 
 
@@ -54,7 +62,7 @@ def comment_context(
 
     user = viewer()
     limits = rules()
-    nodes = service.thread(post, limits.max_depth)
+    nodes = service.thread(post, user.id if user is not None else None)
     draft = draft_for(post.id) if body is None and has_session_cookie() else None
     if draft is not None:
         body, parent_id = draft.body, draft.parent_id
@@ -62,6 +70,7 @@ def comment_context(
     dev = any(current_app.config["AUTH_PROVIDERS"][name].get("dev") for name, _label in providers)
     provider = session.get(PROVIDER_KEY) if user is not None else None
     now = utcnow()
+    started = draft.started_at if draft is not None else now
     user_ids = _user_ids(nodes)
     return {
         "thread": nodes,
@@ -75,6 +84,8 @@ def comment_context(
         "comment_error": error,
         "notice": pop_notice(),
         "max_depth": limits.max_depth,
+        "comments_open": service.comments_open(post, now, limits),
+        "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
         "can_edit": lambda c: (
             user is not None and c.user_id == user.id and service.can_edit(c, now, limits)

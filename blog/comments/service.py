@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
 
+from blog.comments.rules import (
+    CommentRules,
+    Submission,
+    body_hash,
+    hold_reason,
+    initial_status,
+    ip_hash,
+    spam_reason,
+)
 from blog.content.comment_markup import render_comment
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post, PostLayout, PostStatus, User
 
+log = logging.getLogger(__name__)
+__all__ = ["CommentRejected", "CommentRules", "Submission", "ThreadNode"]
+
 
 class CommentRejected(Exception):
     """A comment that cannot be accepted, with what to tell the reader and the HTTP status."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-@dataclass(frozen=True)
-class CommentRules:
-    """The configurable limits."""
-
-    max_chars: int = 5000
-    max_depth: int = 5
-    edit_minutes: int = 15
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -39,7 +46,7 @@ class ThreadNode:
     replies: list[ThreadNode] = field(default_factory=list)
 
 
-def commentable_post(post_id: int | None, now: datetime) -> Post:
+def commentable_post(post_id: int | None, now: datetime, rules: CommentRules) -> Post:
     """The live post a comment may attach to, or CommentRejected."""
     post = db.session.get(Post, post_id) if post_id else None
     if (
@@ -49,9 +56,18 @@ def commentable_post(post_id: int | None, now: datetime) -> Post:
         or post.layout is not PostLayout.POST
     ):
         raise CommentRejected("That post does not exist (any more).", 404)
-    if not post.comments_open:
+    if not comments_open(post, now, rules):
         raise CommentRejected("Comments are closed on this post.", 403)
     return post
+
+
+def comments_open(post: Post, now: datetime, rules: CommentRules) -> bool:
+    """Open unless closed in the front matter or older than the automatic limit."""
+    if not post.comments_open:
+        return False
+    if rules.close_after_days > 0:
+        return now < post.published_at + timedelta(days=rules.close_after_days)
+    return True
 
 
 def _clean_body(body: str, rules: CommentRules) -> str:
@@ -80,33 +96,98 @@ def _parent(post: Post, parent_id: int | None, rules: CommentRules) -> Comment |
 
 
 def create_comment(
-    user: User,
-    provider: str | None,
-    post_id: int | None,
-    parent_id: int | None,
-    body: str,
-    now: datetime,
-    rules: CommentRules,
+    user: User, submission: Submission, now: datetime, rules: CommentRules, ip_key: str
 ) -> Comment:
-    """Check every rule and store the comment, or raise CommentRejected."""
+    """Apply every rule in order and store the comment, or raise CommentRejected."""
     with write_transaction():
-        post = commentable_post(post_id, now)
-        text = _clean_body(body, rules)
-        parent = _parent(post, parent_id, rules)
+        post = commentable_post(submission.post_id, now, rules)
+        if user.banned_at(now) and not submission.is_moderator:
+            raise CommentRejected(ban_message(user), 403)
+        text = _clean_body(submission.body, rules)
+        parent = _parent(post, submission.parent_id, rules)
+        parent_key = parent.id if parent else 0
+        digest = body_hash(text)
+        _refuse_duplicate(user, post.id, parent_key, digest)
+        if not submission.is_moderator:
+            _refuse_flood(user, now, rules)
+        html = render_comment(text)
+        spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
+        hold = hold_reason(text, html, user.display_name, user.email, _approved_before(user), rules)
         comment = Comment(
             post_id=post.id,
             parent_id=parent.id if parent else None,
+            parent_key=parent_key,
+            body_hash=digest,
             user_id=user.id,
-            provider=provider,
+            provider=submission.provider,
             author_name=user.display_name,
             body=text,
-            body_html=render_comment(text),
-            status=CommentStatus.APPROVED,
+            body_html=html,
+            status=initial_status(spam, hold, submission.is_moderator),
             depth=parent.depth + 1 if parent else 0,
             created_at=now,
+            ip_hash=ip_hash(submission.ip, ip_key),
         )
         db.session.add(comment)
+        try:
+            db.session.flush()
+        except IntegrityError as exc:
+            # Another request with the same text won the race: one row, and a 409 here.
+            raise CommentRejected(DUPLICATE_MESSAGE, 409) from exc
+    if spam or hold:
+        log.info("comment %s %s: %s", comment.id, comment.status.value, spam or hold)
     return comment
+
+
+DUPLICATE_MESSAGE = "Duplicate comment: it looks as though you have already said that."
+
+
+def ban_message(user: User) -> str:
+    """What a banned user is told: why and until when."""
+    reason = f" Reason: {user.ban_reason}" if user.ban_reason else ""
+    if user.ban_permanent or user.banned_until is None:
+        return f"You are banned from commenting on this blog.{reason}"
+    when = user.banned_until
+    until = f"{when:%B} {when.day}, {when.year} at {when:%H:%M} UTC"
+    return f"You are banned from commenting until {until}.{reason}"
+
+
+def _refuse_duplicate(user: User, post_id: int, parent_key: int, digest: str) -> None:
+    exists = db.session.scalar(
+        select(Comment.id).where(
+            Comment.user_id == user.id,
+            Comment.post_id == post_id,
+            Comment.parent_key == parent_key,
+            Comment.body_hash == digest,
+        )
+    )
+    if exists is not None:
+        raise CommentRejected(DUPLICATE_MESSAGE, 409)
+
+
+def _refuse_flood(user: User, now: datetime, rules: CommentRules) -> None:
+    last = db.session.scalar(select(func.max(Comment.created_at)).where(Comment.user_id == user.id))
+    if last is None:
+        return
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    wait = rules.flood_seconds - (now - last).total_seconds()
+    if wait > 0:
+        raise CommentRejected(
+            "You are posting comments too quickly. Slow down, and post it again in a moment.",
+            429,
+            retry_after=math.ceil(wait),
+        )
+
+
+def _approved_before(user: User) -> bool:
+    return (
+        db.session.scalar(
+            select(Comment.id)
+            .where(Comment.user_id == user.id, Comment.status == CommentStatus.APPROVED)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def owned_comment(comment_id: int, user: User) -> Comment:
@@ -136,6 +217,7 @@ def edit_comment(
             )
         text = _clean_body(body, rules)
         comment.body = text
+        comment.body_hash = body_hash(text)
         comment.body_html = render_comment(text)
         comment.edited_at = now
     return comment
@@ -146,20 +228,26 @@ def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
     with write_transaction():
         comment = owned_comment(comment_id, user)
         comment.status = CommentStatus.DELETED
+        comment.body_hash = f"deleted-{comment.id}"
         comment.body = ""
         comment.body_html = ""
         comment.deleted_at = now
     return comment
 
 
-def thread(post: Post, max_depth: int) -> list[ThreadNode]:
-    """The visible comment tree of a post, oldest first; deleted comments only where replied to."""
+def thread(post: Post, viewer_id: int | None = None) -> list[ThreadNode]:
+    """The visible comment tree, oldest first: approved comments, the viewer's own held ones,
+    and deleted ones only where they have visible replies."""
+    visible: ColumnElement[bool] = Comment.status.in_(
+        [CommentStatus.APPROVED, CommentStatus.DELETED]
+    )
+    if viewer_id is not None:
+        visible = visible | (
+            (Comment.status == CommentStatus.PENDING) & (Comment.user_id == viewer_id)
+        )
     comments = db.session.scalars(
         select(Comment)
-        .where(
-            Comment.post_id == post.id,
-            Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED]),
-        )
+        .where(Comment.post_id == post.id, visible)
         .order_by(Comment.created_at, Comment.id)
     ).all()
     nodes = {c.id: ThreadNode(c) for c in comments}

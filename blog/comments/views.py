@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
 from blog import posts
+from blog.auth.roles import is_moderator
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import discard_draft, save_draft
+from blog.comments.form_timing import read_started
 from blog.comments.page import comment_context, rules
+from blog.comments.rules import Submission
 from blog.extensions import db
-from blog.models import Avatar, Comment, Post
+from blog.mail.notify import comment_created
+from blog.models import Avatar, Comment, CommentStatus, Post
 
 bp = Blueprint("comments", __name__)
+HONEYPOT_FIELD = "website"
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -55,20 +69,33 @@ def create() -> ResponseReturnValue:
         save_draft(post.id, parent_id, body, utcnow())
         set_notice("Please log in to post your comment. It is kept below.")
         return redirect(post.path + "#respond", 303)
+    submission = Submission(
+        post_id=post.id,
+        parent_id=parent_id,
+        body=body,
+        provider=_session_provider(),
+        honeypot=request.form.get(HONEYPOT_FIELD, ""),
+        form_started=read_started(request.form.get("form_started")),
+        ip=request.remote_addr,
+        is_moderator=is_moderator(user),
+    )
     try:
         comment = service.create_comment(
-            user,
-            _session_provider(),
-            post.id,
-            parent_id,
-            body,
-            utcnow(),
-            rules(),
+            user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
         )
     except service.CommentRejected as exc:
         save_draft(post.id, parent_id, body, utcnow())
-        return render_post_page(post, exc.status, error=exc.message, body=body, parent_id=parent_id)
+        response = render_post_page(
+            post, exc.status, error=exc.message, body=body, parent_id=parent_id
+        )
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     discard_draft()
+    comment_created(comment.id)
+    if comment.status is CommentStatus.SPAM:
+        set_notice("Your comment is awaiting moderation.")
+        return redirect(f"{post.path}#respond", 303)
     return redirect(f"{post.path}#comment-{comment.id}", 303)
 
 

@@ -1,0 +1,32 @@
+"""When the reader started the comment form: signed into the form, carried across a login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+SALT = "comment-form-started"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def sign_started(when: datetime) -> str:
+    """The hidden form value recording when the form was first shown."""
+    return _serializer().dumps(when.timestamp())
+
+
+def read_started(value: str | None) -> datetime | None:
+    """The time a form was first shown, or None when missing or forged."""
+    if not value:
+        return None
+    try:
+        stamp = _serializer().loads(value)
+    except BadSignature:
+        return None
+    if not isinstance(stamp, int | float):
+        return None
+    return datetime.fromtimestamp(stamp, UTC)

@@ -1,0 +1,106 @@
+"""The checks a new comment goes through, as pure functions over its text and settings."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from blog.content.render import plain_text
+from blog.models import CommentStatus
+
+_URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CommentRules:
+    """Every configurable limit on comments."""
+
+    max_chars: int = 5000
+    max_depth: int = 5
+    edit_minutes: int = 15
+    hold: str = "first"  # all / first / none
+    max_links: int = 2
+    moderation_words: tuple[str, ...] = ()
+    disallowed_words: tuple[str, ...] = ()
+    min_form_seconds: float = 3.0
+    flood_seconds: int = 15
+    close_after_days: int = 0
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A comment as the reader sent it, with what the anti-spam rules need to know."""
+
+    post_id: int | None
+    parent_id: int | None
+    body: str
+    provider: str | None = None
+    honeypot: str = ""
+    form_started: datetime | None = None
+    ip: str | None = None
+    is_moderator: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def body_hash(text: str) -> str:
+    """Key for duplicate detection: the text with whitespace and case folded."""
+    normal = " ".join(text.split()).casefold()
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def ip_hash(ip: str | None, key: str) -> str | None:
+    """A keyed hash of the address: lets moderators match repeat posters, never stores the IP."""
+    if not ip:
+        return None
+    return hmac.new(key.encode(), ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _matches(words: tuple[str, ...], *haystacks: str | None) -> str | None:
+    folded = [h.casefold() for h in haystacks if h]
+    return next((w for w in words if any(w in h for h in folded)), None)
+
+
+def spam_reason(
+    submission: Submission, body_html: str, name: str, email: str | None, now: datetime,
+    rules: CommentRules,
+) -> str | None:  # fmt: skip
+    """Why a submission is spam (honeypot, too fast, disallowed word), or None."""
+    if submission.honeypot.strip():
+        return "honeypot field filled"
+    if submission.form_started is None:
+        return "form start time missing"
+    if now - submission.form_started < timedelta(seconds=rules.min_form_seconds):
+        return "form submitted too fast"
+    word = _matches(rules.disallowed_words, plain_text(body_html), name, email)
+    if word:
+        return f"disallowed word {word!r}"
+    return None
+
+
+def hold_reason(
+    text: str, body_html: str, name: str, email: str | None, approved_before: bool,
+    rules: CommentRules,
+) -> str | None:  # fmt: skip
+    """Why a comment waits for a moderator (first comment, links, words), or None."""
+    if rules.hold == "all":
+        return "every comment is moderated"
+    if rules.hold == "first" and not approved_before:
+        return "first comment"
+    if len(_URL.findall(text)) > rules.max_links:
+        return f"more than {rules.max_links} links"
+    word = _matches(rules.moderation_words, plain_text(body_html), name, email)
+    if word:
+        return f"moderation word {word!r}"
+    return None
+
+
+def initial_status(spam: str | None, hold: str | None, is_moderator: bool) -> CommentStatus:
+    """Spam first; moderators' comments are approved at once; held ones wait."""
+    if is_moderator:
+        return CommentStatus.APPROVED
+    if spam:
+        return CommentStatus.SPAM
+    return CommentStatus.PENDING if hold else CommentStatus.APPROVED

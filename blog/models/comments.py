@@ -1,0 +1,75 @@
+"""Comments and the drafts that survive a login round trip."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blog.database import UTCDateTime
+from blog.extensions import db
+from blog.models.base import enum_column
+from blog.models.people import User
+from blog.models.posts import Post
+
+
+class CommentStatus(enum.Enum):
+    """Where a comment stands: shown, held, junk, binned, or removed by its author."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    SPAM = "spam"
+    TRASH = "trash"
+    DELETED = "deleted"
+
+
+class Comment(db.Model):  # type: ignore[name-defined]
+    """A reader's comment on a post, possibly a reply to another comment."""
+
+    __tablename__ = "comments"
+    # One row per (user, post, parent, text): parent_key is 0 for top level, since NULL
+    # parents would be distinct in a unique index and let duplicates through.
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "post_id", "parent_key", "body_hash", name="uq_comments_no_duplicates"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    provider: Mapped[str | None] = mapped_column(String(40))
+    author_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    parent_key: Mapped[int] = mapped_column(Integer, default=0)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[CommentStatus] = mapped_column(enum_column(CommentStatus), index=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    post: Mapped[Post] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class CommentDraft(db.Model):  # type: ignore[name-defined]
+    """A half-written comment kept on the server across a login round trip or a failed post."""
+
+    __tablename__ = "comment_drafts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,92 @@
+"""Readers who log in: users, their provider identities, avatars, deletion requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blog.database import UTCDateTime
+from blog.extensions import db
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    """A commenter; keyed by their identities, never by email."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    # Bumped at logout and account deletion: every older session cookie stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ban_permanent: Mapped[bool] = mapped_column(default=False)
+    ban_reason: Mapped[str | None] = mapped_column(String(500))
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login protocol.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def banned_at(self, now: datetime) -> bool:
+        """True while a ban is in force."""
+        return self.ban_permanent or (self.banned_until is not None and self.banned_until > now)
+
+    def get_id(self) -> str:
+        """Session id: user id plus generation, so logging out invalidates copied cookies."""
+        return f"{self.id}:{self.session_generation}"
+
+
+class Identity(db.Model):  # type: ignore[name-defined]
+    """One provider account (provider, subject) linked to a user."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_identities_provider"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="identities")
+
+
+class Avatar(db.Model):  # type: ignore[name-defined]
+    """A user's picture, fetched once at login and served by the blog itself."""
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeletionRequest(db.Model):  # type: ignore[name-defined]
+    """A Facebook data-deletion callback, with the code its status page answers to."""
+
+    __tablename__ = "deletion_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    confirmation_code: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    users_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
