@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_operations(app)
     register_commands(app)
     from blog.publishing_hooks import register_sync_hooks
 
@@ -54,9 +55,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from blog import feeds, views
+    from blog import comment_feeds, feeds, views
     from blog.auth import init_auth
     from blog.comments import views as comment_views
+    from blog.mail import init_mail
+    from blog.moderation import views as moderation_views
     from blog.templating import register_template_helpers
 
     register_template_helpers(app)
@@ -64,6 +67,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comment_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(views.bp)
+    init_mail(app)
+    app.register_blueprint(moderation_views.bp)
+    app.register_blueprint(comment_feeds.bp)
+    # Last: the rate limits wrap the login and comment views registered above.
+    from blog.ratelimit import init_rate_limits
+
+    init_rate_limits(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -71,6 +81,15 @@ def register_errorhandlers(app: Flask) -> None:
     from blog.errors import register
 
     register(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Security headers, health check, schema guard, request logs."""
+    from blog.ops import init_ops
+    from blog.security import init_security
+
+    init_security(app)
+    init_ops(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -74,6 +74,13 @@ def load_settings(
         "SYNC_ON_REQUEST": _bool(env.get("BLOG_SYNC_ON_REQUEST"), blog_env == "development"),
         "PAGE_MAX_AGE": _int(env, "BLOG_PAGE_MAX_AGE", 60),
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "BLOG_SQLITE_BUSY_TIMEOUT_MS", 5000),
+        "PROXY_HOPS": _int(env, "BLOG_PROXY_HOPS", 0),
+        "TRUSTED_HOSTS": [
+            h.strip() for h in env.get("BLOG_TRUSTED_HOSTS", "").split(",") if h.strip()
+        ]
+        or None,
+        "MAX_CONTENT_LENGTH": _int(env, "BLOG_MAX_REQUEST_BYTES", 1_000_000),
+        "MAX_FORM_MEMORY_SIZE": _int(env, "BLOG_MAX_REQUEST_BYTES", 1_000_000),
         "SESSION_COOKIE_NAME": "blog_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

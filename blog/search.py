@@ -46,7 +46,12 @@ def query_words(query: str) -> list[str]:
     return _WORD.findall(query)[:MAX_QUERY_WORDS]
 
 
+# ts_headline drops anything that looks like a tag, so angle brackets travel disguised.
+_LT, _GT = "\x0e", "\x0f"
+
+
 def _highlight(snippet: str) -> str:
+    snippet = snippet.replace(_LT, "<").replace(_GT, ">")
     return html.escape(snippet).replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
@@ -67,7 +72,8 @@ def search_posts(query: str, now: datetime, limit: int = 20, offset: int = 0) ->
         params: dict[str, object] = {"match": match}
     else:
         sql = text(
-            "SELECT posts.id, ts_headline('english', posts.text, q, "
+            "SELECT posts.id, ts_headline('english', "
+            "replace(replace(posts.text, '<', :lt), '>', :gt), q, "
             "'StartSel=' || :start || ', StopSel=' || :stop || "
             "', MaxWords=30, MinWords=12') AS snip "
             "FROM posts, plainto_tsquery('english', :match) AS q "
@@ -77,7 +83,7 @@ def search_posts(query: str, now: datetime, limit: int = 20, offset: int = 0) ->
             "setweight(to_tsvector('english', posts.text), 'D'), q) DESC "
             "LIMIT :limit OFFSET :offset"
         )
-        params = {"match": " ".join(words)}
+        params = {"match": " ".join(words), "lt": _LT, "gt": _GT}
     sql = sql.bindparams(bindparam("now", type_=UTCDateTime))
     rows = db.session.execute(
         sql,

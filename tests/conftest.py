@@ -16,6 +16,13 @@ from blog import create_app
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db
+from tests.databases import (
+    postgres_reachable,
+    skip_or_fail,
+    sqlite_url,
+    throwaway_postgres_database,
+    truncate_all,
+)
 from tests.live import LiveServer
 from tests.oauth_site import OAuthSite, start_oauth_site
 
@@ -95,12 +102,56 @@ def clock() -> FrozenClock:
     return FrozenClock(NOW)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the database runs on SQLite and on PostgreSQL."""
+    if "database_backend" in metafunc.fixturenames:
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        backends = ["sqlite"] if only_sqlite else ["sqlite", "postgresql"]
+        metafunc.parametrize("database_backend", backends, indirect=True)
+
+
 @pytest.fixture
-def database_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+def database_backend(request: pytest.FixtureRequest) -> str:
+    """Which database this test runs on."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per session; tests empty it after use."""
+    from flask_migrate import upgrade
+
+    reason = postgres_reachable()
+    if reason:
+        skip_or_fail(reason)
+    with throwaway_postgres_database() as url:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SYNC_ON_START": False,
+                "SYNC_ON_REQUEST": False,
+                "POSTS_DIR": Path(__file__).parent,
+            }
+        )
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def database_url(
+    database_backend: str, migrated_sqlite: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """A fresh migrated database for this test."""
-    path = tmp_path / "blog.db"
-    shutil.copyfile(migrated_sqlite, path)
-    return f"sqlite:///{path}"
+    if database_backend == "sqlite":
+        path = tmp_path / "blog.db"
+        shutil.copyfile(migrated_sqlite, path)
+        yield sqlite_url(path)
+        return
+    url = request.getfixturevalue("migrated_postgres")
+    yield url
+    truncate_all(url)
 
 
 @pytest.fixture
@@ -125,6 +176,7 @@ def make_app(
             "MIN_FORM_SECONDS": 0,
             "FLOOD_SECONDS": 0,
             "RATELIMIT_ENABLED": False,
+            "DEV_IDP": False,
         }
         config.update(overrides)
         app = create_app(config)

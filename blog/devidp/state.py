@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import threading
 import time
 from datetime import datetime
@@ -17,7 +19,10 @@ from .store import IdpStore, IdpSwitches
 OIDC_PROVIDERS = ("google", "linkedin")
 
 
-def _new_key(kid: str) -> RSAKey:
+@functools.lru_cache(maxsize=16)
+def _new_key(kid: str, purpose: str = "signing") -> RSAKey:
+    # One key per kid and process: generating RSA keys dominated start-up in the test suite,
+    # and a development provider gains nothing from fresh keys on every start.
     return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
 
 
@@ -72,7 +77,7 @@ class DevIdp:
         if self.switches.bad_id_token:
             with self._lock:
                 if provider not in self._rogue_keys:
-                    self._rogue_keys[provider] = _new_key(key.kid or "")
+                    self._rogue_keys[provider] = _new_key(key.kid or "", purpose="rogue")
                 key = self._rogue_keys[provider]
         header = {"alg": "RS256", "kid": key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, key)
