@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint bench install db clean format
+.PHONY: run test lint bench load install db clean format
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,8 @@ db: install
 	$(BIN)/flask blog sync
 
 run: db
-	BLOG_ENV=$${BLOG_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) BLOG_ENV=$${BLOG_ENV:-development} BLOG_MAIL_BACKGROUND=$${BLOG_MAIL_BACKGROUND:-1} \
+		$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,6 +40,9 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db* .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -11,11 +12,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from blog.backup import BackupError, backup, restore
 from blog.clock import utcnow
 from blog.content.frontmatter import slugify
 from blog.extensions import db
 from blog.models import Post, PostLayout, PostStatus
-from blog.publishing import check_posts
+from blog.publishing import check_posts, post_files
 from blog.publishing_hooks import run_sync, schema_ready
 
 blog_cli = AppGroup("blog", help="Write, check and publish posts.")
@@ -54,12 +56,12 @@ def new_post(title: str) -> None:
 @blog_cli.command("check")
 def check() -> None:
     """List every problem in posts/; exit non-zero when there is one."""
-    sources, problems = check_posts(
-        current_app.config["POSTS_DIR"], ZoneInfo(current_app.config["TIMEZONE"])
-    )
+    posts_dir = current_app.config["POSTS_DIR"]
+    _sources, problems = check_posts(posts_dir, ZoneInfo(current_app.config["TIMEZONE"]))
     for problem in problems:
         click.echo(str(problem), err=True)
-    click.echo(f"{len(sources)} posts checked, {len(problems)} problems")
+    # Count files, not the posts that parsed: a broken file was checked too.
+    click.echo(f"{len(post_files(posts_dir))} posts checked, {len(problems)} problems")
     if problems:
         sys.exit(1)
 
@@ -89,3 +91,45 @@ def list_posts() -> None:
             status = "scheduled"
         kind = "page" if post.layout is PostLayout.PAGE else "post"
         click.echo(f"{status:<10} {kind:<4} {post.local_date}  {post.path}  {post.title}")
+
+
+@blog_cli.command("send-mail")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between polls.")
+def send_mail(once: bool, interval: float) -> None:
+    """Send queued mail (with retries) and announce new posts; polls until stopped."""
+    from blog.mail.worker import run_worker
+
+    if not schema_ready():
+        raise click.ClickException("the database has no schema: run `flask db upgrade` first")
+    counts = run_worker(current_app._get_current_object(), once, interval)  # type: ignore[attr-defined]
+    if counts is not None:
+        click.echo(f"{counts.sent} sent, {counts.retried} to retry, {counts.failed} failed")
+
+
+@blog_cli.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write an online backup of the database to TARGET (safe while the blog runs)."""
+    try:
+        backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written to {target}")
+
+
+@blog_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database with the backup in SOURCE (stop the app servers first)."""
+    if not yes:
+        click.confirm(
+            "This replaces every post, comment and user in the database. Go on?", abort=True
+        )
+    db.engine.dispose()
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored from {source}")
