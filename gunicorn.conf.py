@@ -24,6 +24,8 @@ logconfig_dict = {
         "line": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"}
     },
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
+    # gunicorn merges this over its defaults, whose root logger names a handler replaced here.
+    "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
         "blog": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},

@@ -30,14 +30,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["blog.clock"] = app.config.pop("CLOCK", None) or Clock()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from blog.formdata import DatabaseIntConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_operations(app)
     register_commands(app)
+    from blog.page_cache import init_page_cache, serve_cached_pages
     from blog.publishing_hooks import register_sync_hooks
 
+    init_page_cache(app)  # before the start-up sync, so that its writes invalidate
     register_sync_hooks(app)
+    serve_cached_pages(app)  # after the sync hook: in development an edit syncs before a hit
     return app
 
 

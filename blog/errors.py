@@ -51,27 +51,19 @@ def register(app: Flask) -> None:
         return render_template("errors/error.html", error=InternalServerError()), 500
 
 
-def keep_comment_after_csrf_failure() -> ResponseReturnValue | None:
-    """An expired form loses nothing: the comment goes back into the box with a note."""
-    from blog.auth.session import set_notice
-    from blog.comments.drafts import save_draft
-    from blog.models import Post
+CSRF_EXPIRED = (
+    "Your form had expired (its CSRF security check failed), so nothing was saved yet. "
+    "Your text is kept below: press the button again."
+)
 
-    if request.endpoint not in ("comments.create", "comments.edit"):
-        return None
-    post_id = request.form.get("post_id", "")
-    post = db.session.get(Post, int(post_id)) if post_id.isdigit() else None
-    if post is None:
-        return None
-    parent = request.form.get("parent_id", "")
-    save_draft(
-        post.id,
-        int(parent) if parent.isdigit() else None,
-        request.form.get("comment", ""),
-        utcnow(),
-    )
-    set_notice(
-        "Your form had expired, so the comment was not posted yet. It is kept below: "
-        "press Post Comment again."
-    )
-    return redirect(post.path + "#respond", 303)
+
+def keep_comment_after_csrf_failure() -> ResponseReturnValue | None:
+    """An expired comment or edit form loses nothing: it comes back filled, with a note."""
+    from blog.auth.session import viewer
+    from blog.comments.views import LOG_IN_TO_POST, comment_kept, edit_kept
+
+    if request.endpoint == "comments.create":
+        return comment_kept(400, CSRF_EXPIRED if viewer() else LOG_IN_TO_POST)
+    if request.endpoint == "comments.edit":
+        return edit_kept(400, CSRF_EXPIRED)
+    return None

@@ -76,8 +76,14 @@ def sitemap() -> Response:
         .where(Post.status == PostStatus.PUBLISHED, Post.published_at <= now)
         .order_by(Post.published_at.desc())
     ).all()
-    terms = [t for kind in TermKind for t, _count in posts.term_counts(kind, now)]
-    xml = render_template("sitemap.xml", posts=visible, terms=terms, now=now)
+    term_paths: set[str] = set()
+    for kind in TermKind:
+        for term, _count in posts.term_counts(kind, now):
+            parts = term.slug.split("/")
+            # A parent category's page lists its children's posts, so it is a page too.
+            depths = range(1, len(parts) + 1) if kind is TermKind.CATEGORY else [len(parts)]
+            term_paths.update(f"/{kind.value}/{'/'.join(parts[:d])}/" for d in depths)
+    xml = render_template("sitemap.xml", posts=visible, term_paths=sorted(term_paths), now=now)
     return Response(xml, mimetype="application/xml")
 
 

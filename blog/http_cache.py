@@ -11,6 +11,12 @@ from flask.sessions import SessionMixin
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from blog.clock import utcnow
+
+# Set in the WSGI environ by the page cache's middleware, which stores the full page and then
+# answers If-None-Match / If-Modified-Since itself.
+CACHE_KEY_ENVIRON = "blog.page_cache.key"
+
 
 def public_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
     """Mark a view's page as shareable by every anonymous reader: ETag, 304, public caching."""
@@ -20,6 +26,8 @@ def public_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respo
         response = make_response(view(*args, **kwargs))
         return make_cacheable(response)
 
+    # The page cache serves and stores only views marked so.
+    wrapper.public_page = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -46,4 +54,9 @@ def make_cacheable(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['PAGE_MAX_AGE']}"
     response.vary.add("Cookie")
     response.add_etag()
+    if response.last_modified is None:
+        # When this copy was made: the page shows the data as of now, so it is modified by then.
+        response.last_modified = utcnow().replace(microsecond=0)
+    if CACHE_KEY_ENVIRON in request.environ:
+        return response
     return response.make_conditional(request)

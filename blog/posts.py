@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
@@ -64,6 +65,36 @@ def find_post(slug: str, now: datetime) -> Post | None:
     )
 
 
+def find_article_by_id(post_id: int | None, now: datetime) -> Post | None:
+    """A post (not a page) readers can see, by id: what a comment form may name."""
+    if post_id is None:
+        return None
+    post = db.session.get(Post, post_id)
+    if (
+        post is None
+        or post.status is not PostStatus.PUBLISHED
+        or post.published_at > now
+        or post.layout is not PostLayout.POST
+    ):
+        return None
+    return post
+
+
+def unpublished(now: datetime) -> Select[Post]:
+    """Posts and pages readers cannot see yet: drafts and scheduled ones (not removed ones)."""
+    return select(Post).where(
+        or_(
+            Post.status == PostStatus.DRAFT,
+            and_(Post.status == PostStatus.PUBLISHED, Post.published_at > now),
+        )
+    )
+
+
+def find_post_for_preview(slug: str, now: datetime) -> Post | None:
+    """A draft or scheduled post or page by slug, for a moderator's preview."""
+    return db.session.scalar(unpublished(now).where(Post.slug == slug))
+
+
 def find_alias(path: str, now: datetime) -> Post | None:
     """The visible post an old URL points to."""
     post = db.session.scalar(
@@ -94,6 +125,10 @@ def with_term(term: Term, now: datetime) -> Select[Post]:
     return live(now).where(Post.id.in_(ids))
 
 
+# Posts shown only as a link (title and path): skip the eager loads of terms and aliases.
+_LINK_ONLY = (lazyload(Post.terms), lazyload(Post.aliases))
+
+
 def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
     """The previous (older) and next (newer) live posts."""
     older = db.session.scalar(
@@ -106,6 +141,7 @@ def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
         )
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(1)
+        .options(*_LINK_ONLY)
     )
     newer = db.session.scalar(
         live(now)
@@ -117,6 +153,7 @@ def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
         )
         .order_by(Post.published_at.asc(), Post.id.asc())
         .limit(1)
+        .options(*_LINK_ONLY)
     )
     return older, newer
 
@@ -132,6 +169,7 @@ def pages(now: datetime) -> list[Post]:
                 Post.published_at <= now,
             )
             .order_by(Post.title)
+            .options(*_LINK_ONLY)
         )
     )
 

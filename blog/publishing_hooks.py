@@ -19,8 +19,14 @@ _lock = threading.Lock()
 
 def run_sync() -> SyncReport:
     """Sync posts/ into the database with the app's settings."""
+    from blog.mail.notify import after_sync, is_first_sync
+
     cfg = current_app.config
-    return sync_posts(cfg["POSTS_DIR"], cfg["TIMEZONE"], utcnow(), cfg["SITE_AUTHOR"])
+    # The first sync of a blog (or an import) is not news: its posts are marked announced.
+    first_sync = is_first_sync()
+    report = sync_posts(cfg["POSTS_DIR"], cfg["TIMEZONE"], utcnow(), cfg["SITE_AUTHOR"])
+    after_sync(first_sync, utcnow())
+    return report
 
 
 def schema_ready() -> bool:

@@ -14,6 +14,7 @@ from blog.comments.page import comment_context
 from blog.comments.service import comment_counts
 from blog.http_cache import public_page
 from blog.models import Post, PostLayout, TermKind
+from blog.moderation.previews import preview_or_404
 
 bp = Blueprint("reader", __name__)
 
@@ -65,7 +66,7 @@ def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
     """A post at its permalink; a wrong date redirects to the right one."""
     found = posts.find_post(slug, utcnow())
     if found is None:
-        abort(404)
+        return preview_or_404(slug)
     if found.layout is PostLayout.PAGE or found.path != request.path:
         return redirect(found.path, 301)
     older, newer = posts.neighbours(found, utcnow())
@@ -80,7 +81,7 @@ def by_slug(slug: str) -> ResponseReturnValue:
     """A standalone page, or a redirect from `/slug/` to the post's permalink."""
     found = posts.find_post(slug, utcnow())
     if found is None:
-        abort(404)
+        return preview_or_404(slug)
     if found.layout is PostLayout.POST:
         return redirect(found.path, 301)
     return render_template("post.html", post=found, older=None, newer=None)

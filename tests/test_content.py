@@ -28,6 +28,17 @@ UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
+@pytest.fixture
+def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """The shared factory, without the development identity provider these tests never use."""
+
+    def make(**overrides: object) -> Flask:
+        overrides.setdefault("DEV_IDP", False)
+        return make_app(**overrides)
+
+    return make
+
+
 def parse(front: str, body: str = "Body.", name: str = "post.md", zone: ZoneInfo = UTC_ZONE):
     """Parse a post from its front matter lines; return (source, problems)."""
     return parse_post_text(name, f"---\n{front.strip()}\n---\n\n{body}\n", zone)
@@ -183,6 +194,10 @@ def test_broken_yaml_names_the_file_and_the_line() -> None:
         ("title: T\ndate: 2024-01-01\naliases: [/../etc/]", "aliases", "starting with /"),
         ("title: T\ndate: 2024-01-01\nslug: feed", "slug", "reserved"),
         ("title: T\ndate: 2024-01-01\nslug: '2019'", "slug", "reserved"),
+        # Longer than the database columns: PostgreSQL would refuse the whole sync.
+        (f"title: {'x' * 301}\ndate: 2024-01-01", "title", "longer than 300"),
+        (f"title: T\ndate: 2024-01-01\nslug: {'s' * 201}", "slug", "longer than 200"),
+        (f"title: T\ndate: 2024-01-01\ntags: [{'t' * 201}]", "tags", "longer than 200"),
     ],
 )
 def test_each_bad_field_is_reported(front: str, field: str, message: str) -> None:
@@ -284,8 +299,10 @@ def test_fenced_code_is_highlighted_with_pygments_classes_and_no_smart_quotes() 
     assert '<div class="highlight">' in out
     assert '<span class="k">def</span>' in out
     assert '<span class="nf">greet</span>' in out
-    assert "&quot;hi&quot;" in out or '"hi"' in out  # straight quotes stay in code
+    # Straight quotes stay straight in code: no smart quotes, as entity or character.
+    assert re.search(r'<span class="s2">(&quot;|")hi(&quot;|")</span>', out)
     assert "ldquo" not in out
+    assert "\u201c" not in out
     assert "style=" not in out  # classes, not inline styles: the CSS files carry the colours
 
 
@@ -310,6 +327,20 @@ def test_headings_get_anchors_and_a_table_of_contents_from_three_headings() -> N
     two = render_post("## First part\n\nA.\n\n## Second part\n\nB.\n")
     assert '<h2 id="second-part">' in two.html
     assert two.toc_html == ""
+
+
+def test_a_post_with_three_headings_shows_its_table_of_contents(
+    write_post: Callable[..., Path], make_app: Callable[..., Flask]
+) -> None:
+    write_post("guide", body="## One\n\nA.\n\n## Two\n\nB.\n\n## Three\n\nC.\n")
+    write_post("short", body="## Only\n\nA.\n")
+    client = make_app().test_client()
+    page = client.get("/2024/01/15/guide/").get_data(as_text=True)
+    toc = re.search(r'<nav class="toc-box" aria-label="Contents">(.*?)</nav>', page, re.DOTALL)
+    assert toc is not None
+    assert re.findall(r'href="#([\w-]+)"', toc.group(1)) == ["one", "two", "three"]
+    assert '<h2 id="three">Three<a class="headerlink" href="#three"' in page
+    assert "toc-box" not in client.get("/2024/01/15/short/").get_data(as_text=True)
 
 
 def test_smart_quotes_and_dashes() -> None:

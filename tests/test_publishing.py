@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,19 @@ from sqlalchemy import select
 
 from blog.clock import FrozenClock
 from blog.extensions import db
-from blog.models import Post, PostAlias, PostStatus
+from blog.models import Post, PostAlias, PostStatus, Term, TermKind
 from tests.conftest import NOW, sync
+
+
+@pytest.fixture
+def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """The shared factory, without the development identity provider these tests never use."""
+
+    def make(**overrides: object) -> Flask:
+        overrides.setdefault("DEV_IDP", False)
+        return make_app(**overrides)
+
+    return make
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,49 @@ def test_start_up_sync_adds_every_post(
     report = sync(app)
     assert (report.added, report.updated, report.removed, report.unchanged) == ([], [], [], 2)
     assert not report.changed
+
+
+def test_every_front_matter_field_lands_in_the_row(
+    write_post: Callable[..., Path], make_app: Callable[..., Flask]
+) -> None:
+    write_post(
+        "full",
+        title="Full Post",
+        date="2024-05-01 09:30",
+        id="full-1",
+        slug="full-post",
+        categories=["Recruiting/Interviews", "Culture"],
+        tags=["Job Search", "trust"],
+        summary="The summary.",
+        updated="2024-05-02",
+        aliases=["/full/"],
+        comments="closed",
+        image="images/cover.png",
+        author="Jane Recruiter",
+    )
+    write_post("plain", title="Plain Post")
+    app = make_app(SITE_AUTHOR="Site Owner")
+    with app.app_context():
+        full = db.session.scalars(select(Post).where(Post.uid == "full-1")).one()
+        assert (full.slug, full.title, full.author) == ("full-post", "Full Post", "Jane Recruiter")
+        assert full.path == "/2024/05/01/full-post/"
+        assert full.summary == "The summary."
+        assert full.excerpt_html == "<p>The summary.</p>"
+        assert full.updated_at == datetime(2024, 5, 2, tzinfo=UTC)
+        assert full.comments_open is False
+        assert full.image == "images/cover.png"
+        assert [a.path for a in full.aliases] == ["/full/"]
+        assert [c.slug for c in full.categories] == ["culture", "recruiting/interviews"]
+        assert [(t.slug, t.name) for t in full.tags] == [
+            ("job-search", "Job Search"),
+            ("trust", "trust"),
+        ]
+        plain = db.session.scalars(select(Post).where(Post.uid == "plain")).one()
+        assert (plain.author, plain.comments_open, plain.image) == ("Site Owner", True, None)
+        category_slugs = set(
+            db.session.scalars(select(Term.slug).where(Term.kind == TermKind.CATEGORY))
+        )
+        assert category_slugs == {"culture", "recruiting", "recruiting/interviews"}
 
 
 def test_only_changed_files_are_re_rendered(

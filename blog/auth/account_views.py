@@ -28,6 +28,14 @@ from blog.models import User
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
+@bp.after_request
+def personal(response: Response) -> Response:
+    """Everything here is about one reader: never stored by a shared cache or the browser."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
+
+
 def _user() -> User:
     user = viewer()
     if user is None:
@@ -62,7 +70,7 @@ def link() -> ResponseReturnValue:
     if name not in enabled_providers(current_app.config):
         abort(400, "Unknown login method.")
     session[LINK_KEY] = user.id
-    return begin_login(name, url_for("account.home"))
+    return begin_login(name, url_for("account.home"), anchor="")
 
 
 @bp.get("/data.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,9 @@ from blog.models import Avatar, Comment, Identity, User
 AVATAR_SIZE = 96
 MAX_AVATAR_BYTES = 2_000_000
 DELETED_NAME = "Deleted user"
+MAX_NAME_CHARS = 200
+# C0 and C1 control characters: PostgreSQL refuses NUL in text, and none belongs in a name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class IdentityTaken(Exception):
@@ -32,9 +36,19 @@ def find_identity(provider: str, subject: str) -> Identity | None:
     )
 
 
+def clean_name(name: str) -> str:
+    """A provider's display name as we keep it: no control characters, spaces collapsed."""
+    text = " ".join(_CONTROL.sub(" ", name).split())[:MAX_NAME_CHARS].strip()
+    return text or "Reader"
+
+
+def _clean_email(email: str | None) -> str | None:
+    return email if email and not _CONTROL.search(email) else None
+
+
 def _refresh(identity: Identity, profile: Profile, now: datetime) -> None:
-    identity.display_name = profile.name[:200]
-    identity.email = profile.email
+    identity.display_name = clean_name(profile.name)
+    identity.email = _clean_email(profile.email)
     identity.email_verified = profile.email_verified
     identity.last_login_at = now
 
@@ -45,9 +59,9 @@ def login_profile(profile: Profile, now: datetime) -> User:
         identity = find_identity(profile.provider, profile.subject)
         if identity is None:
             user = User(
-                display_name=profile.name[:200],
-                email=profile.email,
-                email_verified=profile.email_verified,
+                display_name=clean_name(profile.name),
+                email=_clean_email(profile.email),
+                email_verified=profile.email_verified and bool(_clean_email(profile.email)),
                 created_at=now,
             )
             identity = Identity(
@@ -59,9 +73,10 @@ def login_profile(profile: Profile, now: datetime) -> User:
             db.session.add_all([user, identity])
         _refresh(identity, profile, now)
         user = identity.user
-        user.display_name = profile.name[:200]
-        if profile.email_verified and profile.email:
-            user.email, user.email_verified = profile.email, True
+        user.display_name = clean_name(profile.name)
+        email = _clean_email(profile.email)
+        if profile.email_verified and email:
+            user.email, user.email_verified = email, True
     return user
 
 

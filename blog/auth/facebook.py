@@ -38,7 +38,10 @@ def parse_signed_request(signed_request: str, app_secret: str) -> dict[str, Any]
     expected = hmac.new(app_secret.encode(), payload_b64.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(signature, expected):
         return None
-    if not isinstance(payload, dict) or payload.get("algorithm", "").upper() != "HMAC-SHA256":
+    if not isinstance(payload, dict):
+        return None
+    algorithm = payload.get("algorithm")
+    if not isinstance(algorithm, str) or algorithm.upper() != "HMAC-SHA256":
         return None
     return payload
 

@@ -113,8 +113,10 @@ PROVIDERS: dict[str, Provider] = {
         "x", "X (Twitter)", "users.read tweet.read", "client_secret_basic", True, False,
         _x_profile,
     ),
+    # Facebook's login dialog takes PKCE too; without it a leaked code could be redeemed by
+    # anyone who starts their own login here (the client secret does not help: we redeem it).
     "facebook": Provider(
-        "facebook", "Facebook", "public_profile email", "client_secret_post", False, False,
+        "facebook", "Facebook", "public_profile email", "client_secret_post", True, False,
         _facebook_profile,
     ),
     "oidc": Provider(

@@ -7,23 +7,47 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 from joserfc.errors import JoseError
 
 from blog.auth import accounts
 from blog.auth.providers import PROVIDERS, Profile, enabled_providers
-from blog.auth.session import NEXT_KEY, PROVIDER_KEY, safe_next, set_notice, viewer
+from blog.auth.session import (
+    NEXT_KEY,
+    PROVIDER_KEY,
+    has_session_cookie,
+    safe_next,
+    set_notice,
+    viewer,
+)
 from blog.clock import utcnow
 from blog.comments.drafts import DRAFT_KEY, save_draft
-from blog.extensions import csrf
+from blog.extensions import csrf, db
+from blog.formdata import parse_int
+from blog.models import Post
 from blog.templating import absolute_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LINK_KEY = "link_user"
 STARTED_KEY = "form_started"
+# Authlib keeps each started login (state, nonce, PKCE verifier) in the session under this prefix.
+STATE_PREFIX = "_state_"
+# Logins started but never finished (closed tab, denied, failed) that are kept: each one costs
+# about 250 bytes of cookie, and a cookie over 4 KB is silently dropped by the browser.
+MAX_PENDING_LOGINS = 3
 PROVIDER_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError)
 
 
@@ -53,20 +77,32 @@ def same_origin() -> bool:
     )
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _forget_pending_logins(keep: int) -> None:
+    """Drop the oldest unfinished logins' state so that the session cookie stays small."""
+    pending = [k for k in session if k.startswith(STATE_PREFIX)]
+
+    def started(key: str) -> float:
+        value = session.get(key)
+        exp = value.get("exp") if isinstance(value, dict) else None
+        return float(exp) if isinstance(exp, int | float) else 0.0
+
+    pending.sort(key=started)
+    for key in pending[: max(len(pending) - keep, 0)]:
+        session.pop(key, None)
 
 
-def begin_login(name: str, next_path: str) -> ResponseReturnValue:
+def begin_login(name: str, next_path: str, anchor: str = "#respond") -> ResponseReturnValue:
     """Redirect to the provider; on a provider that cannot even be reached, go back with a note."""
     client = _client(name)
     session[NEXT_KEY] = next_path
+    _forget_pending_logins(keep=MAX_PENDING_LOGINS - 1)
     try:
         return client.authorize_redirect(absolute_url(url_for("auth.callback", provider=name)))
     except PROVIDER_ERRORS as exc:
         log.warning("cannot start login with %s: %s", name, exc)
-        set_notice(f"{provider_label(name)} cannot be reached right now. Your comment is kept.")
-        return redirect(next_path + "#respond", 303)
+        kept = " Your comment is kept." if anchor else ""
+        set_notice(f"{provider_label(name)} cannot be reached right now.{kept}")
+        return redirect(next_path + anchor, 303)
 
 
 @bp.post("/start")
@@ -79,12 +115,14 @@ def start() -> ResponseReturnValue:
     if name not in enabled_providers(current_app.config):
         abort(400, "Unknown login method.")
     next_path = safe_next(request.form.get("next"))
-    post_id = _int_or_none(request.form.get("post_id"))
+    # Logging in from a post page never links: an abandoned link attempt must not carry over.
+    session.pop(LINK_KEY, None)
+    post_id = parse_int(request.form.get("post_id"))
     body = request.form.get("comment", "")
-    if post_id is not None:
+    if post_id is not None and db.session.get(Post, post_id) is not None:
         now = utcnow()
         started = session.get(STARTED_KEY) or now.timestamp()
-        save_draft(post_id, _int_or_none(request.form.get("parent_id")), body, now)
+        save_draft(post_id, parse_int(request.form.get("parent_id")), body, now)
         session[STARTED_KEY] = started
     return begin_login(name, next_path)
 
@@ -95,36 +133,52 @@ def callback(provider: str) -> ResponseReturnValue:
     if provider not in PROVIDERS:
         abort(404)
     client = _client(provider)
-    next_path = safe_next(session.get(NEXT_KEY))
+    in_progress = has_session_cookie() and NEXT_KEY in session
+    next_path = safe_next(session.get(NEXT_KEY)) if in_progress else "/"
     label = provider_label(provider)
     settings = current_app.config["AUTH_PROVIDERS"][provider]
     try:
         token = client.authorize_access_token()
         profile = PROVIDERS[provider].fetch_profile(client, token, settings)
     except PROVIDER_ERRORS as exc:
-        set_notice(_failure_message(label, exc))
         log.info("login with %s failed: %r", provider, exc)
+        message = _failure_message(label, exc)
+        if not in_progress:
+            # Nobody started this login here (forged, replayed, or an old tab): say so on a
+            # page of its own, without creating a session for it.
+            html = render_template("account/login_failed.html", message=message)
+            return _no_referrer(make_response(html, 400))
+        # Authlib leaves the state behind when the provider answers with an error.
+        session.pop(f"{STATE_PREFIX}{provider}_{request.args.get('state', '')}", None)
+        if session.pop(LINK_KEY, None) is not None:
+            set_notice(message + " Your account is unchanged.")
+            return _no_referrer(redirect(next_path, 303))
+        set_notice(message + _KEPT)
         return _no_referrer(redirect(next_path + "#respond", 303))
     return _no_referrer(_log_in(profile, next_path))
 
 
+_KEPT = " Your comment is kept: you can try again or choose another way to log in."
+
+
 def _failure_message(label: str, exc: Exception) -> str:
-    kept = " Your comment is kept: you can try again or choose another way to log in."
     if isinstance(exc, OAuthError) and exc.error == "access_denied":
-        return f"You did not allow {label} to log you in.{kept}"
+        return f"You did not allow {label} to log you in."
     if isinstance(exc, MismatchingStateError):
-        return f"That {label} login could not be verified (it was stale or not started here).{kept}"
+        return f"That {label} login could not be verified (it was stale or not started here)."
     if isinstance(exc, requests.Timeout):
-        return f"{label} did not answer in time.{kept}"
-    return f"{label} could not log you in.{kept}"
+        return f"{label} did not answer in time."
+    return f"{label} could not log you in."
 
 
 def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
     now = utcnow()
     link_user = session.get(LINK_KEY)
     current = viewer()
+    # Link only for the logged-in user who asked to from the account page.
+    linking = link_user is not None and current is not None and current.id == link_user
     try:
-        if link_user is not None and current is not None and current.id == link_user:
+        if linking and current is not None:
             user = accounts.link_profile(current.id, profile, now)
         else:
             user = accounts.login_profile(profile, now)
@@ -141,7 +195,7 @@ def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
     accounts.fetch_avatar(
         user.id, profile.avatar_url, now, current_app.config["AUTH_TIMEOUT_SECONDS"]
     )
-    if link_user is not None:
+    if linking:
         return redirect(url_for("account.home"), 303)
     return redirect(next_path + "#respond", 303)
 

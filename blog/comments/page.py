@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, session
@@ -55,9 +56,16 @@ def _user_ids(nodes: list[service.ThreadNode]) -> set[int]:
 
 
 def comment_context(
-    post: Post, error: str | None = None, body: str | None = None, parent_id: int | None = None
+    post: Post,
+    error: str | None = None,
+    body: str | None = None,
+    parent_id: int | None = None,
+    started: datetime | None = None,
 ) -> dict[str, Any]:
-    """Template context for the comment section of a post page."""
+    """Template context for the comment section of a post page.
+
+    A form shown back after a refusal keeps the time it was first shown (`started`).
+    """
     from blog.auth.views import provider_label
 
     user = viewer()
@@ -70,7 +78,8 @@ def comment_context(
     dev = any(current_app.config["AUTH_PROVIDERS"][name].get("dev") for name, _label in providers)
     provider = session.get(PROVIDER_KEY) if user is not None else None
     now = utcnow()
-    started = draft.started_at if draft is not None else now
+    if started is None or started > now:
+        started = draft.started_at if draft is not None else now
     user_ids = _user_ids(nodes)
     return {
         "thread": nodes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from blog.content.render import plain_text
 from blog.models import CommentStatus
 
 _URL = re.compile(r"https?://", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,13 @@ def ip_hash(ip: str | None, key: str) -> str | None:
 
 def _matches(words: tuple[str, ...], *haystacks: str | None) -> str | None:
     folded = [h.casefold() for h in haystacks if h]
-    return next((w for w in words if any(w in h for h in folded)), None)
+    return next((w for w in words if w.strip() and any(w.casefold() in h for h in folded)), None)
+
+
+def _comment_texts(text: str, body_html: str) -> tuple[str, str, str]:
+    """Where words are looked for: the text as written (so link targets count), and the text
+    as shown without tags, both joined (`vi<strong>agra</strong>`) and spaced between blocks."""
+    return text, html.unescape(_TAG.sub("", body_html)), plain_text(body_html)
 
 
 def spam_reason(
@@ -74,7 +82,9 @@ def spam_reason(
         return "form start time missing"
     if now - submission.form_started < timedelta(seconds=rules.min_form_seconds):
         return "form submitted too fast"
-    word = _matches(rules.disallowed_words, plain_text(body_html), name, email)
+    word = _matches(
+        rules.disallowed_words, *_comment_texts(submission.body, body_html), name, email
+    )
     if word:
         return f"disallowed word {word!r}"
     return None
@@ -91,7 +101,7 @@ def hold_reason(
         return "first comment"
     if len(_URL.findall(text)) > rules.max_links:
         return f"more than {rules.max_links} links"
-    word = _matches(rules.moderation_words, plain_text(body_html), name, email)
+    word = _matches(rules.moderation_words, *_comment_texts(text, body_html), name, email)
     if word:
         return f"moderation word {word!r}"
     return None

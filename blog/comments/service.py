@@ -19,7 +19,7 @@ from blog.comments.rules import (
     ip_hash,
     spam_reason,
 )
-from blog.content.comment_markup import render_comment
+from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post, PostLayout, PostStatus, User
@@ -71,7 +71,7 @@ def comments_open(post: Post, now: datetime, rules: CommentRules) -> bool:
 
 
 def _clean_body(body: str, rules: CommentRules) -> str:
-    text = body.replace("\r\n", "\n").strip()
+    text = normalise_text(body)
     if not text:
         raise CommentRejected("Your comment is empty: write something first.")
     if len(text) > rules.max_chars:
@@ -109,7 +109,13 @@ def create_comment(
         digest = body_hash(text)
         _refuse_duplicate(user, post.id, parent_key, digest)
         if not submission.is_moderator:
-            _refuse_flood(user, now, rules)
+            try:
+                _refuse_flood(user, now, rules)
+            except CommentRejected:
+                # On PostgreSQL (read committed) an identical comment committed since the check
+                # above shows up here first: it is still a duplicate (409), not a flood (429).
+                _refuse_duplicate(user, post.id, parent_key, digest)
+                raise
         html = render_comment(text)
         spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
         hold = hold_reason(text, html, user.display_name, user.email, _approved_before(user), rules)

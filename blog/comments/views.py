@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -27,19 +28,23 @@ from blog.comments.form_timing import read_started
 from blog.comments.page import comment_context, rules
 from blog.comments.rules import Submission
 from blog.extensions import db
+from blog.formdata import parse_int
 from blog.mail.notify import comment_created
+from blog.mail.subscriptions import from_comment_form
 from blog.models import Avatar, Comment, CommentStatus, Post
 
 bp = Blueprint("comments", __name__)
 HONEYPOT_FIELD = "website"
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 
 
 def render_post_page(
-    post: Post, status: int, error: str, body: str, parent_id: int | None
+    post: Post,
+    status: int,
+    error: str,
+    body: str,
+    parent_id: int | None,
+    started: datetime | None = None,
 ) -> Response:
     """The post page, optionally with a rejected comment shown back with its error."""
     older, newer = posts.neighbours(post, utcnow())
@@ -48,26 +53,49 @@ def render_post_page(
         post=post,
         older=older,
         newer=newer,
-        **comment_context(post, error=error, body=body, parent_id=parent_id),
+        **comment_context(post, error=error, body=body, parent_id=parent_id, started=started),
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+def _form_post() -> Post | None:
+    return posts.find_article_by_id(parse_int(request.form.get("post_id")), utcnow())
+
+
+def _kept(post: Post, status: int, message: str, retry_after: int | None = None) -> Response:
+    parent_id = parse_int(request.form.get("parent_id"))
+    body = request.form.get("comment", "")
+    started = read_started(request.form.get("form_started"))
+    save_draft(post.id, parent_id, body, utcnow(), started)
+    response = render_post_page(post, status, message, body, parent_id, started)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def comment_kept(status: int, message: str, retry_after: int | None = None) -> Response | None:
+    """The post page with the refused comment back in its box and kept as the draft.
+
+    None when the form names no post a reader can see (the caller shows a plain error).
+    """
+    post = _form_post()
+    return None if post is None else _kept(post, status, message, retry_after)
+
+
 @bp.post("/comments/")
 def create() -> ResponseReturnValue:
     """Post a comment; a rejected one comes back with the error and the text intact."""
-    post_id = _int_or_none(request.form.get("post_id"))
-    parent_id = _int_or_none(request.form.get("parent_id"))
-    body = request.form.get("comment", "")
-    post = db.session.get(Post, post_id) if post_id else None
+    post = _form_post()
     if post is None:
-        abort(404)
+        abort(404, "That post does not exist (any more).")
+    parent_id = parse_int(request.form.get("parent_id"))
+    body = request.form.get("comment", "")
     user = viewer()
     if user is None:
         save_draft(post.id, parent_id, body, utcnow())
-        set_notice("Please log in to post your comment. It is kept below.")
+        set_notice(LOG_IN_TO_POST)
         return redirect(post.path + "#respond", 303)
     submission = Submission(
         post_id=post.id,
@@ -84,14 +112,9 @@ def create() -> ResponseReturnValue:
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
         )
     except service.CommentRejected as exc:
-        save_draft(post.id, parent_id, body, utcnow())
-        response = render_post_page(
-            post, exc.status, error=exc.message, body=body, parent_id=parent_id
-        )
-        if exc.retry_after is not None:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return _kept(post, exc.status, exc.message, exc.retry_after)
     discard_draft()
+    from_comment_form(user, post, request.form, utcnow())
     comment_created(comment.id)
     if comment.status is CommentStatus.SPAM:
         set_notice("Your comment is awaiting moderation.")
@@ -133,9 +156,27 @@ def edit(comment_id: int) -> ResponseReturnValue:
     try:
         service.edit_comment(comment.id, comment.user, body, utcnow(), rules())  # type: ignore[arg-type]
     except service.CommentRejected as exc:
-        html = render_template("comments/edit.html", comment=comment, body=body, error=exc.message)
-        return html, exc.status
+        return _edit_page(comment, exc.status, exc.message)
     return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+
+
+def _edit_page(comment: Comment, status: int, message: str) -> Response:
+    body = request.form.get("comment", "")
+    html = render_template("comments/edit.html", comment=comment, body=body, error=message)
+    return make_response(html, status)
+
+
+def edit_kept(status: int, message: str) -> Response | None:
+    """The edit form again with the typed text, for the reader's own comment; else None."""
+    user = viewer()
+    comment_id = (request.view_args or {}).get("comment_id")
+    if user is None or not isinstance(comment_id, int):
+        return None
+    try:
+        comment = service.owned_comment(comment_id, user)
+    except service.CommentRejected:
+        return None
+    return _edit_page(comment, status, message)
 
 
 @bp.post("/comments/<int:comment_id>/delete")

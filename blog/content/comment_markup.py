@@ -12,11 +12,18 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener noreferrer"
 MAX_COMMENT_CHARS = 5000
+# fenced_code: readers write ``` blocks; nl2br: a line break is a line break, as they typed it.
+EXTENSIONS = ["fenced_code", "nl2br", "sane_lists"]
+
+
+def normalise_text(text: str) -> str:
+    """Typed text as stored: Unix newlines, no NUL (PostgreSQL refuses it), no outer blanks."""
+    return text.replace("\r\n", "\n").replace("\x00", "").strip()
 
 
 def render_comment(text: str) -> str:
     """Markdown (paragraphs, breaks, emphasis, code, links, quotes, lists) to safe HTML."""
-    html = markdown.markdown(text, extensions=["nl2br", "sane_lists"], output_format="html")
+    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

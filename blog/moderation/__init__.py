@@ -1,0 +1,1 @@
+"""Moderation: the author's queue, actions on comments, bans and post previews."""

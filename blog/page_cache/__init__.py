@@ -1,0 +1,135 @@
+"""Full-page cache for anonymous readers, with exact invalidation and a static folder for nginx.
+
+Backends: pages in this process (LRU bounded by BLOG_PAGE_CACHE_BYTES) and tag versions in a
+folder of the instance path, or both in Redis when BLOG_REDIS_URL is set, so that several app
+servers share them. Tags: `site` on every page (a post, term or setting change), `post:<id>`
+on each page that shows a post (its page, its comment feed, the listings it is on), `comments`
+on the blog-wide comment feed. See versions.py for the version store and tracking.py for how
+writes are detected; static.py for the folder nginx serves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, current_app
+from redis import Redis
+from sqlalchemy.engine import make_url
+
+from blog.config import PROJECT_ROOT
+from blog.page_cache.core import PageCache
+from blog.page_cache.maintenance import channel, start_maintenance
+from blog.page_cache.middleware import PageCacheMiddleware
+from blog.page_cache.static import StaticFolder
+from blog.page_cache.stores import MemoryStore, PageStore, RedisStore
+from blog.page_cache.tracking import EXTENSION, install
+from blog.page_cache.versions import FileVersions, RedisVersions, Versions
+
+__all__ = ["PageCache", "clear_page_cache", "init_page_cache", "page_cache", "serve_cached_pages"]
+log = logging.getLogger(__name__)
+REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+# Settings that differ between processes of one deployment without changing any page.
+UNSHOWN_SETTINGS = frozenset({"CLOCK", "SECRET_KEY", "TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS"})
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the templates and the Python code: a deploy never serves the old pages."""
+    digest = hashlib.sha256()
+    for folder, pattern in ((PROJECT_ROOT / "templates", "*"), (PROJECT_ROOT / "blog", "*.py")):
+        for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
+            digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def settings_fingerprint(app: Flask) -> str:
+    """A hash of every setting plus the code, part of each key and of the static folder's stamp."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for name in sorted(app.config):
+        if name not in UNSHOWN_SETTINGS:
+            digest.update(f"{name}={app.config[name]!r}\n".encode())
+    return digest.hexdigest()
+
+
+def _short_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def state_dir(app: Flask) -> Path:
+    """Where version files and the static index live: shared by every process of one blog."""
+    configured = app.config.get("PAGE_CACHE_STATE_DIR")
+    if configured:
+        return Path(configured)
+    url = make_url(str(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        # Beside the database file, as SQLite keeps its -wal and -shm files.
+        return Path(url.database).resolve().with_name(Path(url.database).name + "-page-cache")
+    # One folder per database: two blogs on one machine never invalidate each other.
+    key = _short_hash(url.render_as_string(hide_password=True))
+    return Path(app.instance_path) / "page-cache" / key
+
+
+def build_page_cache(app: Flask) -> PageCache:
+    """The configured cache: memory + version files, or Redis for both; plus the static folder."""
+    cfg = app.config
+    fingerprint = settings_fingerprint(app)
+    state = state_dir(app)
+    store: PageStore
+    versions: Versions
+    client: Redis | None = None
+    prefix = str(cfg.get("PAGE_CACHE_REDIS_PREFIX") or "blog:pc:")
+    if cfg.get("REDIS_URL"):
+        client = Redis.from_url(cfg["REDIS_URL"], **REDIS_TIMEOUTS)
+        store = RedisStore(client, prefix)
+        versions = RedisVersions(client, prefix)
+    else:
+        store = MemoryStore(int(cfg["PAGE_CACHE_BYTES"]))
+        versions = FileVersions(state / "versions")
+    static = None
+    if cfg.get("STATIC_CACHE_DIR"):
+        root = Path(cfg["STATIC_CACHE_DIR"]).resolve()
+        static = StaticFolder(root, state / "static" / f"{_short_hash(str(root))}.sqlite")
+        static.ensure_settings(fingerprint)
+        if not cfg.get("SITE_URL"):
+            log.warning("BLOG_STATIC_CACHE_DIR needs BLOG_SITE_URL: no files will be written")
+    cache = PageCache(app, store, versions, fingerprint, static)
+    if client is not None:
+        redis_client, name = client, channel(prefix)
+        cache.publish = lambda message: redis_client.publish(name, message)
+    if static is not None:
+        start_maintenance(app, cache, client, prefix)
+    return cache
+
+
+def init_page_cache(app: Flask) -> None:
+    """Create the app's page cache and watch the database (before the start-up sync)."""
+    if not app.config.get("PAGE_CACHE", True):
+        return
+    install()
+    app.extensions[EXTENSION] = build_page_cache(app)
+
+
+def serve_cached_pages(app: Flask) -> None:
+    """Serve hits and store misses; after every other hook and around every other middleware."""
+    cache: PageCache | None = app.extensions.get(EXTENSION)
+    if cache is None:
+        return
+    app.before_request(cache.before)
+    app.after_request(cache.after)
+    # Outermost, so that a hit skips everything; keys come from the raw environ.
+    app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache)  # type: ignore[method-assign]
+
+
+def page_cache(app: Flask | None = None) -> PageCache | None:
+    """The app's page cache, None when it is off."""
+    return (app or current_app).extensions.get(EXTENSION)
+
+
+def clear_page_cache() -> int:
+    """Forget every cached page (the `flask blog cache-clear` command); files deleted."""
+    cache = page_cache()
+    return cache.clear() if cache is not None else 0

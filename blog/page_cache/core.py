@@ -1,0 +1,266 @@
+"""The page cache: lookups and stores by key, tags and expiry, and the app's hooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from blog.clock import Clock, utcnow
+from blog.extensions import db
+from blog.http_cache import CACHE_KEY_ENVIRON, session_touched
+from blog.models import Post, PostLayout, PostStatus
+from blog.page_cache.middleware import ENTRY_ENVIRON, has_cookie
+from blog.page_cache.static import StaticFolder
+from blog.page_cache.stores import CachedPage, MemoryStore, PageStore
+from blog.page_cache.tracking import COMMENTS, LOADED, SITE, post_ids_in_session, post_tag
+from blog.page_cache.versions import Versions
+
+if TYPE_CHECKING:
+    from blog.page_cache.maintenance import Maintenance
+
+log = logging.getLogger(__name__)
+CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
+# Pages that show something of every post's comments, whatever posts they load.
+ENDPOINT_TAGS: dict[str, tuple[str, ...]] = {"comment_feeds.all_comments": (COMMENTS,)}
+# Headers that belong to one response, never to the stored page.
+UNSTORED_HEADERS = frozenset({"date", "server", "connection", "transfer-encoding", "keep-alive"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """What the app hands the middleware for a page it may keep."""
+
+    page: CachedPage
+    seq: int
+    path: str
+    content_type: str
+
+
+class PageCache:
+    """Anonymous pages by scheme, host and path, checked against tag versions on every hit."""
+
+    def __init__(
+        self,
+        app: Flask,
+        store: PageStore,
+        versions: Versions,
+        fingerprint: str,
+        static: StaticFolder | None = None,
+    ) -> None:
+        cfg = app.config
+        self.store = store
+        self.versions = versions
+        self.static = static
+        self.fingerprint = fingerprint
+        self.clock: Clock = app.extensions["blog.clock"]
+        self.key_prefix = fingerprint[:16] + "|"
+        self.cookie_name = str(cfg["SESSION_COOKIE_NAME"])
+        # Behind a proxy the page's scheme and host come from its X-Forwarded-* headers.
+        self.forwarded = int(cfg.get("PROXY_HOPS") or 0) > 0
+        self.max_seconds = float(cfg["PAGE_CACHE_SECONDS"])
+        # Memory entries remember the last check; a page from Redis is checked every time.
+        self.shortcut = isinstance(store, MemoryStore)
+        # Without BLOG_SITE_URL absolute links come from the Host header: a file that nginx
+        # serves to every host must not carry one reader's Host.
+        self.static_ok = static is not None and bool(cfg.get("SITE_URL"))
+        # In development a hook syncs posts/ before each request: hits wait for it (in Flask).
+        self.hits_in_middleware = not cfg.get("SYNC_ON_REQUEST")
+        self.hits = 0
+        self.stored = 0
+        # With Redis: tell the other machines' maintenance threads which files to delete.
+        self.publish: Callable[[str], object] | None = None
+        self.maintenance: Maintenance | None = None
+
+    # Lookups: no query, no template, a dict lookup and a stat or two.
+
+    def key_for(self, environ: dict[str, Any]) -> str | None:
+        """The cache key of an anonymous GET/HEAD without a query string, else None."""
+        if environ["REQUEST_METHOD"] not in CACHEABLE_METHODS or environ.get("QUERY_STRING"):
+            return None
+        if has_cookie(environ, self.cookie_name):
+            return None
+        forwarded = ""
+        if self.forwarded:
+            forwarded = (
+                f"{environ.get('HTTP_X_FORWARDED_PROTO', '')}"
+                f"|{environ.get('HTTP_X_FORWARDED_HOST', '')}"
+            )
+        return (
+            f"{self.key_prefix}{environ['wsgi.url_scheme']}|{environ.get('HTTP_HOST', '')}"
+            f"|{forwarded}|{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+        )
+
+    def lookup(self, key: str) -> CachedPage | None:
+        """The stored page if it is still fresh; None on a miss (or a broken backend)."""
+        try:
+            return self._lookup(key)
+        except Exception:
+            log.exception("page cache: lookup failed; rendering instead")
+            return None
+
+    def _lookup(self, key: str) -> CachedPage | None:
+        page = self.store.get(key)
+        if page is None:
+            return None
+        if page.expires <= self.clock.now().timestamp():
+            self.store.delete(key)
+            return None
+        if self.shortcut:
+            # `done` first, then the tags: a bump moves the tags before `done`.
+            done = self.versions.done()
+            if done == page.checked_seq:
+                return page
+            if self.versions.current(page.tags) != page.versions:
+                self.store.delete(key)
+                return None
+            page.checked_seq = done
+            return page
+        if self.versions.current(page.tags) != page.versions:
+            self.store.delete(key)
+            return None
+        return page
+
+    # The app's hooks.
+
+    def before(self) -> Response | None:
+        """before_request (registered last): a hit in development; else get ready to store."""
+        key = request.environ.get(CACHE_KEY_ENVIRON)
+        if key is None:
+            return None
+        view = current_app.view_functions.get(request.endpoint or "")
+        if not getattr(view, "public_page", False):
+            return None
+        if not self.hits_in_middleware:
+            page = self.lookup(key)
+            if page is not None:
+                self.hits += 1
+                return current_app.response_class(page.body, headers=list(page.headers))
+        try:
+            # Before the view reads anything: a write that commits from now on is noticed.
+            g.page_cache_seq = self.versions.seq()
+        except Exception:
+            log.exception("page cache: version store unreachable; not caching")
+            return None
+        setattr(g, LOADED, set())
+        return None
+
+    def after(self, response: Response) -> Response:
+        """after_request (runs first): hand a page with nothing personal to the middleware."""
+        seq: int | None = g.get("page_cache_seq")
+        if seq is None or response.status_code != 200 or not response.cache_control.public:
+            return response
+        # Checked before later hooks read the session for their own reasons.
+        if session_touched() or "Set-Cookie" in response.headers or response.is_streamed:
+            return response
+        try:
+            request.environ[ENTRY_ENVIRON] = self._entry(response, seq)
+        except Exception:
+            log.exception("page cache: preparing %s failed", request.path)
+        return response
+
+    def _entry(self, response: Response, seq: int) -> Entry | None:
+        body = response.get_data()
+        etag, _weak = response.get_etag()
+        if etag is None:
+            return None
+        now = utcnow()
+        post_ids = set(g.get(LOADED) or ()) | post_ids_in_session(db.session())
+        tags = (
+            SITE,
+            *sorted(post_tag(p) for p in post_ids),
+            *ENDPOINT_TAGS.get(request.endpoint or "", ()),
+        )
+        last_modified = response.last_modified
+        page = CachedPage(
+            body=body,
+            headers=(),
+            etag=etag,
+            last_modified=int(last_modified.timestamp()) if last_modified else None,
+            tags=tags,
+            versions=self.versions.current(tags),
+            expires=self._expires(now, post_ids).timestamp(),
+        )
+        return Entry(page, seq, request.path, response.headers.get("Content-Type", ""))
+
+    def _expires(self, now: datetime, post_ids: set[int]) -> datetime:
+        """The first moment the page may change by itself: a post going live, comments closing."""
+        candidates = [now + timedelta(seconds=self.max_seconds)]
+        next_live = db.session.scalar(
+            select(func.min(Post.published_at)).where(
+                Post.status == PostStatus.PUBLISHED, Post.published_at > now
+            )
+        )
+        if next_live is not None:
+            candidates.append(next_live)
+        days = int(current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
+        if days > 0 and post_ids:
+            published = db.session.scalars(
+                select(Post.published_at).where(
+                    Post.id.in_(post_ids),
+                    Post.layout == PostLayout.POST,
+                    Post.comments_open.is_(True),
+                )
+            )
+            closing = (p + timedelta(days=days) for p in published)
+            candidates.extend(c for c in closing if c > now)
+        return min(candidates)
+
+    def keep(self, key: str, entry: Entry, headers: list[tuple[str, str]]) -> None:
+        """Store a rendered page with the final headers the app sent (middleware, after the app)."""
+        try:
+            self._keep(key, entry, headers)
+        except Exception:
+            log.exception("page cache: storing %s failed", entry.path)
+
+    def _keep(self, key: str, entry: Entry, headers: list[tuple[str, str]]) -> None:
+        names = {k.lower(): v for k, v in headers}
+        if "set-cookie" in names or "public" not in names.get("cache-control", ""):
+            return
+        if names.get("content-length", str(len(entry.page.body))) != str(len(entry.page.body)):
+            return
+        kept = tuple((k, v) for k, v in headers if k.lower() not in UNSTORED_HEADERS)
+        page = dataclasses.replace(entry.page, headers=kept)
+        wrote = False
+        if self.static is not None and self.static_ok:
+            wrote = self.static.write(
+                entry.path, page.body, entry.content_type, page.tags, page.expires,
+                page.last_modified,
+            )  # fmt: skip
+        if self.versions.seq() != entry.seq:
+            # A write committed while this page rendered: it may show the old state.
+            if wrote and self.static is not None:
+                self.static.remove([entry.path])
+            return
+        self.store.put(key, page, ttl=page.expires - self.clock.now().timestamp())
+        self.stored += 1
+
+    # Writes.
+
+    def invalidate(self, tags: set[str]) -> None:
+        """Make every page showing these tags stale, here and in every other process."""
+        self.versions.bump(tags)
+        if self.static is not None:
+            self.static.invalidate(tags, everything=SITE in tags)
+        if self.publish is not None:
+            self.publish(json.dumps(sorted(tags)))
+        log.debug("page cache: invalidated %s", sorted(tags))
+
+    def clear(self) -> int:
+        """Forget every page: bump `site`, empty the store, delete the static files."""
+        self.versions.bump({SITE})
+        self.store.clear()
+        return self.static.purge() if self.static is not None else 0
+
+    def sweep(self) -> int:
+        """Delete static files whose pages have expired (the memory store checks on read)."""
+        if self.static is None:
+            return 0
+        return self.static.sweep(self.clock.now().timestamp())
