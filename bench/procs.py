@@ -54,9 +54,12 @@ def require_tool(name: str) -> str:
     return found
 
 
-def fetch(url: str, timeout: float = 10.0) -> tuple[bytes, str]:
+def fetch(
+    url: str, timeout: float = 10.0, headers: dict[str, str] | None = None
+) -> tuple[bytes, str]:
     """GET a URL; return (body, content type); raise on anything but 200."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         if response.status != 200:
             raise BenchError(f"GET {url} answered {response.status}")
         return response.read(), response.headers.get("Content-Type", "")
@@ -65,9 +68,16 @@ def fetch(url: str, timeout: float = 10.0) -> tuple[bytes, str]:
 class Gunicorn:
     """A gunicorn with sync workers on a free port of 127.0.0.1; a context manager that kills it."""
 
-    def __init__(self, app: str, env: dict[str, str], log_dir: Path, name: str) -> None:
+    def __init__(
+        self, app: str, env: dict[str, str], log_dir: Path, name: str, config: Path | None = None
+    ) -> None:
         self.app = app
         self.env = env
+        # Without -c, gunicorn would read ./gunicorn.conf.py; an empty file makes "none" explicit.
+        if config is None:
+            config = log_dir / "gunicorn-none.conf.py"
+            config.touch()
+        self.config = config
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = log_dir / f"{name}-{self.port}.log"
@@ -95,6 +105,8 @@ class Gunicorn:
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            str(self.config),
             "--workers",
             str(WORKERS),
             "--worker-class",
@@ -200,7 +212,12 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, duration_s: int) -> WrkResult:
+def run_wrk(
+    url: str,
+    duration_s: int,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+) -> WrkResult:
     """One `wrk -t2 -c16 -d<duration>s --latency` run against a 127.0.0.1 URL."""
     if not url.startswith(f"http://{HOST}:"):
         raise BenchError(f"refusing to load anything but {HOST}: {url}")
@@ -212,8 +229,12 @@ def run_wrk(url: str, duration_s: int) -> WrkResult:
         "--timeout",
         "5s",
         "--latency",
-        url,
     ]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    if script is not None:
+        args += ["-s", str(script)]
+    args.append(url)
     done = subprocess.run(
         args, capture_output=True, text=True, timeout=duration_s + 30, check=False
     )

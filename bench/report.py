@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.procs import WORKERS, WRK_CONNECTIONS, WRK_THREADS
+from bench.procs import WORKERS, WRK_CONNECTIONS, WRK_THREADS, WrkResult
 from bench.scenarios import Options, SizeResult
 
 TARGET_POSTS = 10_000
@@ -29,8 +29,17 @@ class Target:
     only_posts: int | None = None
 
 
-def _post_ratio(size: SizeResult) -> float | None:
-    return next((p.ratio for p in size.pages if p.page == "post"), None)
+def _ratio(page: str) -> Callable[[SizeResult], float | None]:
+    return lambda size: next((p.ratio for p in size.pages if p.page == page), None)
+
+
+def _p99(page: str) -> Callable[[SizeResult], float | None]:
+    return lambda size: next((p.blog.p99_ms for p in size.pages if p.page == page), None)
+
+
+def _posts_per_s(size: SizeResult) -> float | None:
+    result = size.posts_result
+    return None if result is None or result.lost else result.accepted_per_s
 
 
 TARGETS = (
@@ -40,7 +49,38 @@ TARGETS = (
     Target(
         "warm start", "≤ 2 s", lambda s: s.warm_start_s, lambda v: v <= 2, "{:.2f} s", TARGET_POSTS
     ),
-    Target("post page / floor", "≥ 35%", _post_ratio, lambda v: v >= 0.35, "{:.0%}"),
+    Target("post page / floor", "≥ 35%", _ratio("post"), lambda v: v >= 0.35, "{:.1%}"),
+    Target(
+        "100 comments, anonymous, no cache / floor",
+        "≥ 16%",
+        _ratio("post + 100 comments"),
+        lambda v: v >= 0.16,
+        "{:.1%}",
+    ),
+    Target(
+        "100 comments, anonymous, page cache / floor",
+        "≥ 75%",
+        _ratio("post + 100 comments, page cache on"),
+        lambda v: v >= 0.75,
+        "{:.1%}",
+    ),
+    Target(
+        "100 comments, anonymous, page cache p99",
+        "≤ 15 ms",
+        _p99("post + 100 comments, page cache on"),
+        lambda v: v <= 15,
+        "{:.1f} ms",
+    ),
+    Target(
+        "100 comments, logged in / floor",
+        "≥ 20%",
+        _ratio("post + 100 comments, logged in"),
+        lambda v: v >= 0.20,
+        "{:.1%}",
+    ),
+    Target(
+        "comment POSTs stored, none lost", "≥ 400/s", _posts_per_s, lambda v: v >= 400, "{:.0f}/s"
+    ),
 )
 
 
@@ -85,6 +125,17 @@ def _result(target: Target, value: float | None) -> str:
     return "PASS" if target.passes(value) else "MISS"
 
 
+def _rps(result: WrkResult) -> str:
+    figure = (
+        f"{result.requests_per_s:,.1f}"
+        if result.requests_per_s < 100
+        else (f"{result.requests_per_s:,.0f}")
+    )
+    if result.clean:
+        return figure
+    return f"{figure} ⚠ {result.non_2xx} non-2xx, {result.socket_errors} socket errors"
+
+
 def _num(value: float | None, spec: str = ".2f") -> str:
     return "—" if value is None else format(value, spec)
 
@@ -94,6 +145,7 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
     lines = [
         f"gunicorn {WORKERS} sync workers; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
         f"-d{options.duration_s}s --latency (after a {options.warmup_s}s warm-up); "
+        f"gunicorn settings: {options.gunicorn_config or 'none'}; no page cache unless named; "
         f"{os.cpu_count()} CPUs; Python {platform.python_version()}",
         "",
         "| posts | cold sync s | warm start s | page | req/s | p99 ms "
@@ -106,9 +158,22 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
             lines.append(head + "| — | — | — | — | — | — |")
         for page in size.pages:
             lines.append(
-                head + f"| {page.page} | {page.blog.requests_per_s:,.0f} | {page.blog.p99_ms:.1f} "
-                f"| {page.floor.requests_per_s:,.0f} | {page.floor.p99_ms:.1f} "
-                f"| {page.ratio:.0%} |"
+                head + f"| {page.page} | {_rps(page.blog)} | {page.blog.p99_ms:.1f} "
+                f"| {_rps(page.floor)} | {page.floor.p99_ms:.1f} | {page.ratio:.1%} |"
+            )
+    posted = [s for s in sizes if s.posts_result is not None]
+    if posted:
+        lines += [
+            "",
+            "| posts | comment POST req/s | stored/s | p99 ms | stored | refused | lost |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for size in posted:
+            r = size.posts_result
+            assert r is not None
+            lines.append(
+                f"| {size.posts:,} | {r.requests_per_s:,.0f} | {r.accepted_per_s:,.0f} "
+                f"| {r.p99_ms:.1f} | {r.accepted:,} | {r.refused:,} | {r.lost:,} |"
             )
     lines += [
         "",
@@ -120,6 +185,9 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
         lines.append(
             f"| {row['target']} | {posts} | {row['goal']} | {row['measured']} | {row['result']} |"
         )
+    for size in sizes:
+        if "error" in size.details:
+            lines.append(f"\n{size.posts:,} posts stopped early: {size.details['error']}")
     return "\n".join(lines)
 
 
@@ -129,7 +197,11 @@ def write_json(sizes: list[SizeResult], options: Options, out_dir: Path) -> Path
     stamp = datetime.now(UTC)
     document = {
         "finished_at": stamp.isoformat(timespec="seconds"),
-        "options": {**options.__dict__, "posts": list(options.posts)},
+        "options": {
+            **options.__dict__,
+            "posts": list(options.posts),
+            "gunicorn_config": str(options.gunicorn_config or "none"),
+        },
         "setup": {
             "gunicorn_workers": WORKERS,
             "worker_class": "sync",

@@ -20,8 +20,10 @@ from types import FrameType
 from bench.procs import BenchError, require_tool
 from bench.report import markdown_table, verdicts, write_json
 from bench.scenarios import SCENARIOS, Bench, Options, SizeResult
+from blog.config import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
+PROJECT_CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
@@ -36,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON goes")
+    parser.add_argument(
+        "--gunicorn-config",
+        default=str(PROJECT_CONFIG) if PROJECT_CONFIG.is_file() else "none",
+        help="gunicorn settings file for the blog and the floor alike, or `none` "
+        "(default: the project's gunicorn.conf.py, as deployed)",
+    )
     args = parser.parse_args(argv)
     try:
         posts = tuple(int(p.replace("_", "")) for p in args.posts.split(",") if p.strip())
@@ -46,7 +54,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     warmup = args.warmup if args.warmup is not None else (1 if args.smoke else 2)
     if not posts or min(posts) < 1 or args.duration < 1 or warmup < 0:
         parser.error("--posts, --duration must be positive and --warmup not negative")
-    return Options(posts=posts, duration_s=args.duration, warmup_s=warmup, smoke=args.smoke), args
+    config = None if args.gunicorn_config == "none" else Path(args.gunicorn_config).resolve()
+    if config is not None and not config.is_file():
+        parser.error(f"--gunicorn-config: no such file {config}")
+    options = Options(posts, args.duration, warmup, args.smoke, gunicorn_config=config)
+    return options, args
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -62,7 +74,13 @@ def run_size(posts: int, options: Options, root: Path) -> SizeResult:
         for scenario in SCENARIOS:
             began = time.perf_counter()
             print(f"[{posts:,} posts] {scenario.__name__} ...", end=" ", flush=True)
-            scenario(bench)
+            try:
+                scenario(bench)
+            except BenchError as exc:
+                # Later scenarios may depend on this one: stop this size, keep what it measured.
+                print(f"failed: {exc}", flush=True)
+                bench.result.details["error"] = f"{scenario.__name__}: {exc}"
+                break
             print(f"{time.perf_counter() - began:.1f}s", flush=True)
         return bench.result
 
@@ -77,14 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="blog-bench-"))
-    sizes: list[SizeResult] = []
     began = time.perf_counter()
     try:
-        for posts in options.posts:
-            sizes.append(run_size(posts, options, root))
-    except BenchError as exc:
-        print(f"\nbench: {exc}", file=sys.stderr)
-        return 1
+        sizes = [run_size(posts, options, root) for posts in options.posts]
     finally:
         if args.keep:
             print(f"kept {root}")
@@ -95,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     path = write_json(sizes, options, args.out)
     print(f"\nwrote {path} ({time.perf_counter() - began:.0f}s in all)")
     missed = [v for v in verdicts(sizes) if v["result"] == "MISS"]
-    return 1 if args.strict and missed else 0
+    failed = [s for s in sizes if "error" in s.details]
+    return 1 if failed or (args.strict and missed) else 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ class Options:
     duration_s: int
     warmup_s: int
     smoke: bool
+    gunicorn_config: Path | None = None
 
 
 @dataclass
@@ -62,6 +63,18 @@ class PageResult:
         }
 
 
+@dataclass(frozen=True)
+class PostResult:
+    """Comment POSTs under wrk: how many were stored, and that none was lost."""
+
+    requests_per_s: float
+    accepted_per_s: float
+    p99_ms: float
+    accepted: int
+    refused: int
+    lost: int
+
+
 @dataclass
 class SizeResult:
     """Everything measured for one number of posts."""
@@ -71,6 +84,7 @@ class SizeResult:
     cold_sync_s: float | None = None
     warm_start_s: float | None = None
     pages: list[PageResult] = field(default_factory=list)
+    posts_result: PostResult | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,6 +95,7 @@ class SizeResult:
             "cold_sync_s": self.cold_sync_s,
             "warm_start_s": self.warm_start_s,
             "pages": [p.as_dict() for p in self.pages],
+            "comment_posts": self.posts_result.__dict__ if self.posts_result else None,
             "details": self.details,
         }
 
@@ -96,10 +111,11 @@ class Bench:
         self.db_path = workdir / "blog.db"
         self.result = SizeResult(posts=posts)
         self.secret = secrets.token_hex(16)
-        self._server: Gunicorn | None = None
+        self._servers: dict[tuple[tuple[str, str], ...], Gunicorn] = {}
+        self.seed: dict[str, Any] = {}
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The blog's environment for this corpus (production settings, no sync on start)."""
+        """The blog's environment: production, synced already, no page cache (unless `extra`)."""
         return clean_env(
             {
                 "BLOG_ENV": "production",
@@ -108,6 +124,7 @@ class Bench:
                 "BLOG_POSTS_DIR": str(self.posts_dir),
                 "BLOG_SYNC_ON_START": "0",
                 "BLOG_SYNC_ON_REQUEST": "0",
+                "BLOG_PAGE_CACHE": "0",
                 **extra,
             }
         )
@@ -136,25 +153,38 @@ class Bench:
         conn.close()
         return int(row[0]), row[1]
 
-    def blog_server(self) -> Gunicorn:
-        """The blog under gunicorn (2 sync workers), started on first use."""
-        if self._server is None:
-            server = Gunicorn("wsgi:app", self.env(), self.workdir, "blog")
-            self.stack.enter_context(server)
-            self._server = server
-        return self._server
+    def gunicorn(self, app: str, env: dict[str, str], name: str) -> Gunicorn:
+        """A gunicorn (not started) with this run's settings file."""
+        return Gunicorn(app, env, self.workdir, name, self.options.gunicorn_config)
 
-    def measure_page(self, page: str, path: str) -> PageResult:
+    def blog_server(self, **env: str) -> Gunicorn:
+        """The blog under gunicorn (2 sync workers) with extra settings, started on first use."""
+        key = tuple(sorted(env.items()))
+        if key not in self._servers:
+            server = self.gunicorn("wsgi:app", self.env(**env), f"blog{len(self._servers)}")
+            self.stack.enter_context(server)
+            self._servers[key] = server
+        return self._servers[key]
+
+    def stop_servers(self) -> None:
+        """Stop the blog servers, so that the next measurement starts with empty caches."""
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+    def measure_page(
+        self, page: str, path: str, headers: dict[str, str] | None = None, **server_env: str
+    ) -> PageResult:
         """wrk a page on the blog, then on a floor app serving its exact bytes; record both."""
-        server = self.blog_server()
-        body, content_type = fetch(server.url + path)
-        body_file = self.workdir / f"floor-{page}.bin"
+        server = self.blog_server(**server_env)
+        body, content_type = fetch(server.url + path, headers=headers)
+        body_file = self.workdir / f"floor-{page.replace(' ', '-').replace(',', '')}.bin"
         body_file.write_bytes(body)
-        blog = self._wrk(server.url + path)
+        blog = self._wrk(server.url + path, headers)
         floor_env = clean_env(
             {"BENCH_FLOOR_BODY": str(body_file), "BENCH_FLOOR_CONTENT_TYPE": content_type}
         )
-        with Gunicorn("bench.floor:app", floor_env, self.workdir, f"floor-{page}") as floor_app:
+        with self.gunicorn("bench.floor:app", floor_env, f"floor-{page}") as floor_app:
             if fetch(floor_app.url + path)[0] != body:
                 raise BenchError("the floor app does not serve the page's bytes")
             floor = self._wrk(floor_app.url + path)
@@ -162,12 +192,22 @@ class Bench:
         self.result.pages.append(result)
         return result
 
-    def _wrk(self, url: str) -> WrkResult:
-        if self.options.warmup_s:
-            run_wrk(url, self.options.warmup_s)
-        measured = run_wrk(url, self.options.duration_s)
+    def _wrk(
+        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
+    ) -> WrkResult:
+        if self.options.warmup_s and script is None:
+            run_wrk(url, self.options.warmup_s, headers)
+        measured = run_wrk(url, self.options.duration_s, headers, script)
         if not measured.clean:
-            raise BenchError(f"wrk saw errors on {url}: {measured}")
+            # Keep the figure, but say so: timeouts or error pages make it an unfair number.
+            errors = self.result.details.setdefault("wrk_errors", [])
+            errors.append({"url": url, **measured.__dict__})
+            print(
+                f"(wrk errors on {url}: {measured.non_2xx} non-2xx, "
+                f"{measured.socket_errors} socket errors)",
+                end=" ",
+                flush=True,
+            )
         return measured
 
 
@@ -195,7 +235,8 @@ def warm_start(bench: Bench) -> None:
     if bench.db_state() != before:
         raise BenchError("the warm start changed the database: the sync was not a no-op")
     bench.result.warm_start_s = wall
-    bench.result.details["warm_start"] = {**out, "wall_s": wall}
+    startup = wall - out["import_s"] - out["create_app_s"]
+    bench.result.details["warm_start"] = {**out, "wall_s": wall, "interpreter_s": startup}
 
 
 def home_page(bench: Bench) -> None:
@@ -208,5 +249,93 @@ def post_page(bench: Bench) -> None:
     bench.measure_page("post", ESSAY_PATH)
 
 
+def post_page_cached(bench: Bench) -> None:
+    """The essay again with the full-page cache on (for comparison; the target is without)."""
+    bench.measure_page("post, page cache on", ESSAY_PATH, BLOG_PAGE_CACHE="1")
+
+
+def seed_comments(bench: Bench) -> None:
+    """100 approved comments under the essay and logged-in writers; restart with empty caches."""
+    out, _wall = bench.task("seed-comments")
+    bench.result.details["seed"] = {k: v for k, v in out.items() if k != "writers"}
+    bench.seed = out
+    bench.stop_servers()
+
+
+def comments_page(bench: Bench) -> None:
+    """The essay with its 100 comments, for an anonymous reader, no page cache."""
+    bench.measure_page("post + 100 comments", ESSAY_PATH)
+
+
+def comments_page_cached(bench: Bench) -> None:
+    """The same page from the full-page cache (in process)."""
+    bench.measure_page("post + 100 comments, page cache on", ESSAY_PATH, BLOG_PAGE_CACHE="1")
+
+
+def comments_page_logged_in(bench: Bench) -> None:
+    """The same page for a logged-in reader: comment form, CSRF token, never from the cache."""
+    writer = bench.seed["writers"][0]
+    cookie = {"Cookie": f"{bench.seed['cookie_name']}={writer['cookie']}"}
+    bench.measure_page(
+        "post + 100 comments, logged in", ESSAY_PATH, headers=cookie, BLOG_PAGE_CACHE="1"
+    )
+
+
+# The per-user flood limit (15 s) and the per-IP limit would turn a load test into 429s; both
+# rules still run on every POST, with thresholds that let the load through.
+POST_SERVER_ENV = {"BLOG_FLOOD_SECONDS": "0", "BLOG_RATELIMIT_COMMENT": "1000000 per minute"}
+
+
+def comment_posts(bench: Bench) -> None:
+    """Logged-in writers POST comments with CSRF; every 303 must name a stored comment."""
+    seed = bench.seed
+    server = bench.blog_server(BLOG_PAGE_CACHE="1", **POST_SERVER_ENV)
+    results = bench.workdir / "comment-posts.txt"
+    writers = ",\n".join(
+        f'  {{cookie = "{w["cookie"]}", token = "{w["csrf_token"]}"}}' for w in seed["writers"]
+    )
+    script = bench.workdir / "comment-posts.lua"
+    script.write_text(
+        f"WRITERS = {{\n{writers}\n}}\n"
+        f'POST_ID = "{seed["post_id"]}"\nFORM_STARTED = "{seed["form_started"]}"\n'
+        f'COOKIE_NAME = "{seed["cookie_name"]}"\nPATH = "/comments/"\n'
+        f'RESULT_FILE = "{results}"\n' + (Path(__file__).parent / "comment_posts.lua").read_text(),
+        encoding="utf-8",
+    )
+    measured = bench._wrk(server.url + "/comments/", script=script)
+    lines = [line.split(" ", 1) for line in results.read_text().splitlines()]
+    accepted = [value for kind, value in lines if kind == "accepted"]
+    refused = [value for kind, value in lines if kind == "refused"]
+    stored, _wall = bench.task("count-comments")
+    lost = [i for i in accepted if not stored["comments"].get(i, "").startswith("Benchmark")]
+    bench.result.posts_result = PostResult(
+        requests_per_s=measured.requests_per_s,
+        accepted_per_s=len(accepted) / bench.options.duration_s,
+        p99_ms=measured.p99_ms,
+        accepted=len(accepted),
+        refused=len(refused),
+        lost=len(lost),
+    )
+    bench.result.details["comment_posts"] = {
+        **bench.result.posts_result.__dict__,
+        "refused_statuses": sorted(set(refused)),
+        "server_settings": POST_SERVER_ENV,
+    }
+    if lost:
+        raise BenchError(f"{len(lost)} comments answered 303 but are not stored: {lost[:10]}")
+
+
 Scenario = Callable[[Bench], None]
-SCENARIOS: list[Scenario] = [generate, cold_sync, warm_start, home_page, post_page]
+SCENARIOS: list[Scenario] = [
+    generate,
+    cold_sync,
+    warm_start,
+    home_page,
+    post_page,
+    post_page_cached,
+    seed_comments,
+    comments_page,
+    comments_page_cached,
+    comments_page_logged_in,
+    comment_posts,
+]

@@ -1,4 +1,4 @@
-"""Work the benchmark times in a fresh interpreter: `python -m bench.tasks cold-sync|warm-start`.
+"""Work the benchmark does in a fresh interpreter: `python -m bench.tasks <task>`.
 
 Settings come from BLOG_* variables; each task prints one JSON object on stdout.
 """
@@ -9,8 +9,6 @@ import json
 import sys
 import time
 from typing import Any
-
-STARTED = time.perf_counter()
 
 
 def cold_sync() -> dict[str, Any]:
@@ -47,13 +45,114 @@ def warm_start() -> dict[str, Any]:
     create_app({"SYNC_ON_START": True, "SYNC_ON_REQUEST": False})
     done = time.perf_counter()
     return {
-        "interpreter_to_task_s": imported - STARTED,
         "import_s": created - imported,
         "create_app_s": done - created,
     }
 
 
-TASKS = {"cold-sync": cold_sync, "warm-start": warm_start}
+COMMENTS_ON_ESSAY = 100
+WRITERS = 64
+ESSAY_SLUG = "making-true-connections"
+
+
+def seed_comments() -> dict[str, Any]:
+    """100 approved comments (some of them replies) under the essay, and logged-in writers.
+
+    Each writer is a real user row with a signed session cookie and the CSRF token that the
+    post page would have handed out, so wrk can post comments as a logged-in reader would.
+    """
+    from datetime import timedelta
+
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf
+
+    from blog import create_app
+    from blog.auth.accounts import login_profile
+    from blog.auth.providers import Profile
+    from blog.clock import utcnow
+    from blog.comments.form_timing import sign_started
+    from blog.comments.rules import body_hash
+    from blog.content.comment_markup import render_comment
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Comment, CommentStatus, Post
+
+    app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    writers = []
+    with app.app_context():
+        now = utcnow()
+        essay = db.session.query(Post).filter_by(slug=ESSAY_SLUG).one()
+        readers = [
+            login_profile(Profile("google", f"reader-{n}", f"Reader {n}", None, False, None), now)
+            for n in range(40)
+        ]
+        with write_transaction():
+            parents: list[Comment] = []
+            for n in range(COMMENTS_ON_ESSAY):
+                parent = parents[n // 3] if n % 3 == 2 and parents else None
+                text = (
+                    f"Comment {n}: a **real** conversation about [trust](https://example.com/{n})"
+                    " and the people in between.\n\nA second paragraph, with `code`."
+                )
+                comment = Comment(
+                    post_id=essay.id,
+                    parent_id=parent.id if parent else None,
+                    parent_key=parent.id if parent else 0,
+                    body_hash=body_hash(text),
+                    user_id=readers[n % len(readers)].id,
+                    provider="google",
+                    author_name=readers[n % len(readers)].display_name,
+                    body=text,
+                    body_html=render_comment(text),
+                    status=CommentStatus.APPROVED,
+                    depth=parent.depth + 1 if parent else 0,
+                    created_at=now - timedelta(minutes=COMMENTS_ON_ESSAY - n),
+                )
+                db.session.add(comment)
+                db.session.flush()
+                parents.append(comment)
+        # A reader who opened the form an hour ago: older than the too-fast-form rule.
+        started = sign_started(now - timedelta(hours=1))
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        for n in range(WRITERS):
+            user = login_profile(Profile("x", f"writer-{n}", f"Writer {n}", None, False, None), now)
+            with app.test_request_context("/"):
+                g.pop("csrf_token", None)  # Flask-WTF caches the token on the app context
+                session.update({"_user_id": user.get_id(), "_fresh": True, "provider": "x"})
+                token = generate_csrf()
+                writers.append({"cookie": serializer.dumps(dict(session)), "csrf_token": token})
+        essay_id = essay.id
+        db.engine.dispose()
+    return {
+        "post_id": essay_id,
+        "comments": COMMENTS_ON_ESSAY,
+        "form_started": started,
+        "cookie_name": app.config["SESSION_COOKIE_NAME"],
+        "writers": writers,
+    }
+
+
+def count_comments() -> dict[str, Any]:
+    """Comment ids and bodies in the database, to check that no accepted comment was lost."""
+    from sqlalchemy import select
+
+    from blog import create_app
+    from blog.extensions import db
+    from blog.models import Comment
+
+    app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    with app.app_context():
+        rows = db.session.execute(select(Comment.id, Comment.body)).all()
+        db.engine.dispose()
+    return {"comments": {str(i): body for i, body in rows}}
+
+
+TASKS = {
+    "cold-sync": cold_sync,
+    "warm-start": warm_start,
+    "seed-comments": seed_comments,
+    "count-comments": count_comments,
+}
 
 
 def main(argv: list[str]) -> int:
