@@ -42,7 +42,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         db.session.rollback()
-        return render_template("errors/error.html", error=error), error.code or 500
+        # The error's own headers (Allow on a 405, Retry-After...) belong on our page too.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return render_template("errors/error.html", error=error), error.code or 500, headers
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
