@@ -8,9 +8,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so that a slow leak can never grow without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so that a slow leak can never grow without bound. Rarely:
+# a fresh worker imports the app and starts with a cold page cache, a stall at full load.
+max_requests = 100_000
+max_requests_jitter = 10_000
 # Each worker opens its own database connections: no preloading across the fork.
 preload_app = False
 # The app logs one line per request with its timing (logger "blog.requests").

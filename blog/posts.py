@@ -1,8 +1,9 @@
-"""Reading published posts: every reader page is a query here."""
+"""Reading published posts: every reader page is a query here (site-wide ones memoised)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,24 @@ from sqlalchemy.orm import lazyload
 
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
+from blog.site_memo import memoised
+
+
+@dataclass(frozen=True)
+class Link:
+    """A post or page shown as a link only (navigation, previous/next)."""
+
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class TermRef:
+    """A category or tag as listed with its count."""
+
+    kind: TermKind
+    name: str
+    slug: str
 
 
 @dataclass(frozen=True)
@@ -42,9 +61,22 @@ def live(now: datetime) -> Select[Post]:
     )
 
 
-def paginate(query: Select[Post], number: int, per_page: int) -> Page | None:
-    """A page of a query, newest first; None when the page number is past the end."""
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def paginate(
+    query: Select[Post],
+    number: int,
+    per_page: int,
+    count_key: Hashable | None = None,
+    now: datetime | None = None,
+) -> Page | None:
+    """A page of a query, newest first; None when the page number is past the end.
+
+    With a `count_key` (and `now`), the total is memoised until the content changes.
+    """
+
+    def count() -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    total = count() if count_key is None or now is None else memoised(count_key, now, count)
     pages = max(1, math.ceil(total / per_page))
     if number < 1 or number > pages:
         return None
@@ -129,8 +161,12 @@ def with_term(term: Term, now: datetime) -> Select[Post]:
 _LINK_ONLY = (lazyload(Post.terms), lazyload(Post.aliases))
 
 
-def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
-    """The previous (older) and next (newer) live posts."""
+def neighbours(post: Post, now: datetime) -> tuple[Link | None, Link | None]:
+    """The previous (older) and next (newer) live posts, as links."""
+    return memoised(("neighbours", post.id), now, lambda: _neighbours(post, now))
+
+
+def _neighbours(post: Post, now: datetime) -> tuple[Link | None, Link | None]:
     older = db.session.scalar(
         live(now)
         .where(
@@ -155,13 +191,18 @@ def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
         .limit(1)
         .options(*_LINK_ONLY)
     )
-    return older, newer
+    return _link(older), _link(newer)
 
 
-def pages(now: datetime) -> list[Post]:
+def _link(post: Post | None) -> Link | None:
+    return None if post is None else Link(post.title, post.path)
+
+
+def pages(now: datetime) -> list[Link]:
     """Standalone pages (About...) for the navigation."""
-    return list(
-        db.session.scalars(
+
+    def build() -> list[Link]:
+        found = db.session.scalars(
             select(Post)
             .where(
                 Post.status == PostStatus.PUBLISHED,
@@ -171,17 +212,23 @@ def pages(now: datetime) -> list[Post]:
             .order_by(Post.title)
             .options(*_LINK_ONLY)
         )
-    )
+        return [Link(p.title, p.path) for p in found]
+
+    return memoised("pages", now, build)
 
 
-def term_counts(kind: TermKind, now: datetime) -> list[tuple[Term, int]]:
-    """Terms of a kind with their number of live posts, for sidebars and the 404 page."""
-    live_ids = live(now).with_only_columns(Post.id)
-    rows = db.session.execute(
-        select(Term, func.count(post_terms.c.post_id))
-        .join(post_terms, post_terms.c.term_id == Term.id)
-        .where(Term.kind == kind, post_terms.c.post_id.in_(live_ids))
-        .group_by(Term.id)
-        .order_by(Term.slug)
-    ).all()
-    return [(term, count) for term, count in rows]
+def term_counts(kind: TermKind, now: datetime) -> list[tuple[TermRef, int]]:
+    """Terms of a kind with their number of live posts, for sidebars and the sitemap."""
+
+    def build() -> list[tuple[TermRef, int]]:
+        live_ids = live(now).with_only_columns(Post.id)
+        rows = db.session.execute(
+            select(Term.kind, Term.name, Term.slug, func.count(post_terms.c.post_id))
+            .join(post_terms, post_terms.c.term_id == Term.id)
+            .where(Term.kind == kind, post_terms.c.post_id.in_(live_ids))
+            .group_by(Term.id, Term.kind, Term.name, Term.slug)
+            .order_by(Term.slug)
+        ).all()
+        return [(TermRef(k, name, slug), count) for k, name, slug, count in rows]
+
+    return memoised(("term_counts", kind), now, build)

@@ -24,7 +24,9 @@ def _per_page() -> int:
 
 
 def _listing(query: Select[Post], number: int, empty_ok: bool = False, **context: object) -> str:
-    page = posts.paginate(query, number, _per_page())
+    # One listing, whatever its page number: the endpoint and its arguments name it.
+    count_key = ("total", context.get("endpoint"), repr(context.get("endpoint_args")))
+    page = posts.paginate(query, number, _per_page(), count_key, utcnow())
     # An archive or term with nothing live (yet) is not found, as on WordPress: a 200 would
     # reveal a scheduled post's tags and invite crawlers to index empty pages.
     if page is None or (page.total == 0 and not empty_ok):

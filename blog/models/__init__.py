@@ -3,13 +3,23 @@
 from blog.models.comments import Comment, CommentDraft, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.people import Avatar, DeletionRequest, Identity, User
-from blog.models.posts import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
+from blog.models.posts import (
+    ContentGeneration,
+    Post,
+    PostAlias,
+    PostLayout,
+    PostStatus,
+    Term,
+    TermKind,
+    post_terms,
+)
 
 __all__ = [
     "Avatar",
     "Comment",
     "CommentDraft",
     "CommentStatus",
+    "ContentGeneration",
     "DeletionRequest",
     "Identity",
     "MailMessage",
