@@ -12,6 +12,9 @@ keepalive = 5
 # a fresh worker imports the app and starts with a cold page cache, a stall at full load.
 max_requests = 100_000
 max_requests_jitter = 10_000
+# gunicorn 27's runtime control socket lives at one path per user: every gunicorn on the machine
+# (several blogs, the benchmark's floor) would fight over it, and nothing here uses it.
+control_socket_disable = True
 # Each worker opens its own database connections: no preloading across the fork.
 preload_app = False
 # The app logs one line per request with its timing (logger "blog.requests").
