@@ -32,6 +32,10 @@ class TermRef:
     slug: str
 
 
+# Posts shown only as a link (title and path), or only checked: no eager terms or aliases.
+_LINK_ONLY = (lazyload(Post.terms), lazyload(Post.aliases))
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a listing."""
@@ -101,7 +105,7 @@ def find_article_by_id(post_id: int | None, now: datetime) -> Post | None:
     """A post (not a page) readers can see, by id: what a comment form may name."""
     if post_id is None:
         return None
-    post = db.session.get(Post, post_id)
+    post = db.session.get(Post, post_id, options=_LINK_ONLY)
     if (
         post is None
         or post.status is not PostStatus.PUBLISHED
@@ -155,10 +159,6 @@ def with_term(term: Term, now: datetime) -> Select[Post]:
         match = or_(match, and_(Term.kind == term.kind, Term.slug.startswith(term.slug + "/")))
     ids = select(post_terms.c.post_id).join(Term, Term.id == post_terms.c.term_id).where(match)
     return live(now).where(Post.id.in_(ids))
-
-
-# Posts shown only as a link (title and path): skip the eager loads of terms and aliases.
-_LINK_ONLY = (lazyload(Post.terms), lazyload(Post.aliases))
 
 
 def neighbours(post: Post, now: datetime) -> tuple[Link | None, Link | None]:

@@ -15,6 +15,7 @@ from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
+from blog.comments.thread_view import ThreadContext, build_thread
 from blog.extensions import db
 from blog.models import Avatar, Post
 
@@ -81,8 +82,20 @@ def comment_context(
     if started is None or started > now:
         started = draft.started_at if draft is not None else now
     user_ids = _user_ids(nodes)
+    is_open = service.comments_open(post, now, limits)
+    thread = build_thread(
+        nodes,
+        ThreadContext(
+            viewer_id=user.id if user is not None else None,
+            avatars=avatar_digests(user_ids),
+            author_ids=frozenset(moderator_user_ids(user_ids)),
+            comments_open=is_open,
+            max_depth=limits.max_depth,
+            can_edit=lambda c: service.can_edit(c, now, limits),
+        ),
+    )
     return {
-        "thread": nodes,
+        "thread": thread,
         "comment_count": service.count_visible(nodes),
         "viewer": user,
         "viewer_provider": provider_label(provider) if provider else None,
@@ -93,12 +106,7 @@ def comment_context(
         "comment_error": error,
         "notice": pop_notice(),
         "max_depth": limits.max_depth,
-        "comments_open": service.comments_open(post, now, limits),
+        "comments_open": is_open,
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
-        "can_edit": lambda c: (
-            user is not None and c.user_id == user.id and service.can_edit(c, now, limits)
-        ),
-        "avatars": avatar_digests(user_ids),
-        "author_ids": moderator_user_ids(user_ids),
     }
