@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,3 +161,68 @@ def nginx_config(listen: str, upstream: str, server_name: str) -> None:
         click.echo(render_nginx_conf(current_app, listen, upstream, server_name), nl=False)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@blog_cli.group("admin")
+def admin() -> None:
+    """Moderators: list them, add one, remove one (BLOG_MODERATORS plus the database's)."""
+
+
+def _moderator_arguments(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--email", "email", metavar="ADDRESS", help="A verified email (Google, X or Facebook)."
+    )(command)
+    return click.argument("moderator", required=False, metavar="[PROVIDER:SUBJECT]")(command)
+
+
+@admin.command("add")
+@_moderator_arguments
+def admin_add(moderator: str | None, email: str | None) -> None:
+    """Make PROVIDER:SUBJECT (e.g. google:1234567890), or --email ADDRESS, a moderator."""
+    from blog.moderation import moderators as mods
+
+    try:
+        added = mods.add_moderator(*mods.parse_target(moderator, email), utcnow())
+    except mods.ModeratorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    names = mods.known_users([added]).get((added.kind, added.ident))
+    who = f" ({', '.join(names)})" if names else " (takes effect when they log in)"
+    click.echo(f"added moderator {added.label}{who}")
+
+
+@admin.command("remove")
+@_moderator_arguments
+def admin_remove(moderator: str | None, email: str | None) -> None:
+    """Remove a moderator that `admin add` added (configured ones live in BLOG_MODERATORS)."""
+    from blog.moderation import moderators as mods
+
+    try:
+        kind, ident = mods.parse_target(moderator, email)
+        removed = mods.remove_moderator(kind, ident)
+    except mods.ModeratorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed moderator {removed.label}")
+    if mods.still_configured(kind, ident):
+        click.echo(f"{removed.label} is still a moderator through BLOG_MODERATORS", err=True)
+
+
+@admin.command("list")
+def admin_list() -> None:
+    """Every moderator: configured (BLOG_MODERATORS) and added, with who they are."""
+    from blog.moderation import moderators as mods
+
+    try:
+        found = mods.list_moderators()
+    except mods.ModeratorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not found:
+        click.echo("no moderators: set BLOG_MODERATORS or run `flask blog admin add`")
+        return
+    names = mods.known_users(found)
+    rows = [
+        (m.label, mods.describe(m), ", ".join(names.get((m.kind, m.ident), [])) or "-")
+        for m in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
+    for label, source, who in rows:
+        click.echo(f"{label:<{widths[0]}}  {source:<{widths[1]}}  {who}")

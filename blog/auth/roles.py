@@ -1,15 +1,27 @@
-"""Who moderates: identities listed by (provider, subject), or by a trusted verified email."""
+"""Who moderates: identities listed by (provider, subject), or by a trusted verified email.
+
+Two lists count, merged: the configured BLOG_MODERATORS (app.config["MODERATORS"], which the
+local identity provider extends with its author identity in development), and the grants that
+`flask blog admin add` stores in the database (so that every app server sees a change at once).
+
+One query answers for a set of users: their identities, each with whether a grant names it.
+Within a request the answers are remembered, so asking again costs nothing; an anonymous page
+asks nothing at all.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context, request
+from sqlalchemy import exists, func, select
 
 from blog.auth.providers import PROVIDERS
 from blog.extensions import db
-from blog.models import Identity, User
+from blog.models import Identity, ModeratorGrant, User
+
+EMAIL = "email"
+_MEMO_KEY = "blog.moderator_ids"
 
 
 def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
@@ -19,40 +31,88 @@ def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
         kind, _, ident = raw.strip().partition(":")
         if kind and ident:
             kind = kind.strip().lower()
-            ident = ident.strip().lower() if kind == "email" else ident.strip()
+            ident = ident.strip().lower() if kind == EMAIL else ident.strip()
             entries.add((kind, ident))
     return frozenset(entries)
 
 
-def _moderators(config: Any) -> frozenset[tuple[str, str]]:
+def configured_moderators(config: Any) -> frozenset[tuple[str, str]]:
+    """The moderators the configuration lists (BLOG_MODERATORS, the dev author)."""
     return frozenset(config.get("MODERATORS", frozenset()))
+
+
+def email_counts(provider: str, email: str | None, verified: bool) -> bool:
+    """Whether this identity's email may make it a moderator: verified, by a trusted provider."""
+    spec = PROVIDERS.get(provider)
+    return bool(spec is not None and spec.email_trusted and email and verified)
 
 
 def is_moderator_identity(identity: Identity, config: Any) -> bool:
     """An identity that the configuration names, directly or by a trusted verified email."""
-    listed = _moderators(config)
+    listed = configured_moderators(config)
     if (identity.provider, identity.subject) in listed:
         return True
-    spec = PROVIDERS.get(identity.provider)
-    return bool(
-        spec is not None
-        and spec.email_trusted
-        and identity.email
-        and identity.email_verified
-        and ("email", identity.email.lower()) in listed
+    return (
+        email_counts(identity.provider, identity.email, identity.email_verified)
+        and (
+            EMAIL,
+            (identity.email or "").lower(),
+        )
+        in listed
     )
 
 
-def is_moderator(user: User | None) -> bool:
-    """True when any of the user's identities is a moderator's."""
-    if user is None:
-        return False
-    return any(is_moderator_identity(i, current_app.config) for i in user.identities)
+def _memo() -> dict[int, bool]:
+    """This request's answers so far (a fresh dict outside a request: nothing is remembered)."""
+    if not has_request_context():
+        return {}
+    memo: dict[int, bool] = request.environ.setdefault(_MEMO_KEY, {})
+    return memo
+
+
+def _lookup(user_ids: set[int]) -> dict[int, bool]:
+    """Whether each of these users is a moderator, configured or granted, in one query."""
+    grant = ModeratorGrant
+    by_subject = exists().where(
+        grant.provider == Identity.provider, grant.subject == Identity.subject
+    )
+    by_email = exists().where(grant.email.is_not(None), grant.email == func.lower(Identity.email))
+    rows = db.session.execute(
+        select(
+            Identity.user_id,
+            Identity.provider,
+            Identity.subject,
+            Identity.email,
+            Identity.email_verified,
+            by_subject.label("granted"),
+            by_email.label("granted_email"),
+        ).where(Identity.user_id.in_(user_ids))
+    ).all()
+    listed = configured_moderators(current_app.config)
+    found = dict.fromkeys(user_ids, False)
+    for row in rows:
+        email_ok = email_counts(row.provider, row.email, row.email_verified)
+        found[row.user_id] = found[row.user_id] or bool(
+            row.granted
+            or (row.provider, row.subject) in listed
+            or (email_ok and (row.granted_email or (EMAIL, row.email.lower()) in listed))
+        )
+    return found
 
 
 def moderator_user_ids(user_ids: set[int]) -> set[int]:
-    """Which of these users are moderators (for the Author badge), in one query."""
-    if not user_ids or not _moderators(current_app.config):
+    """Which of these users are moderators (for the Author badge), in one query at most."""
+    if not user_ids:
         return set()
-    identities = db.session.scalars(select(Identity).where(Identity.user_id.in_(user_ids))).all()
-    return {i.user_id for i in identities if is_moderator_identity(i, current_app.config)}
+    memo = _memo()
+    unknown = user_ids - memo.keys()
+    if unknown:
+        memo.update(_lookup(unknown))
+    return {user_id for user_id in user_ids if memo[user_id]}
+
+
+def is_moderator(user: User | None) -> bool:
+    """True when any of the user's identities is a moderator's (configured or granted)."""
+    if user is None or user.id is None:
+        return False
+    return user.id in moderator_user_ids({user.id})

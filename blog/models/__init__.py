@@ -2,7 +2,7 @@
 
 from blog.models.comments import Comment, CommentDraft, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
-from blog.models.people import Avatar, DeletionRequest, Identity, User
+from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
     ContentGeneration,
     Post,
@@ -24,6 +24,7 @@ __all__ = [
     "Identity",
     "MailMessage",
     "MailStatus",
+    "ModeratorGrant",
     "Post",
     "PostAlias",
     "PostLayout",

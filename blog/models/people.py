@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.database import UTCDateTime
@@ -28,8 +35,9 @@ class User(db.Model):  # type: ignore[name-defined]
     ban_permanent: Mapped[bool] = mapped_column(default=False)
     ban_reason: Mapped[str | None] = mapped_column(String(500))
 
+    # Loaded when asked for (the account page), not on every request of a logged-in reader.
     identities: Mapped[list[Identity]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     # Flask-Login protocol.
@@ -89,4 +97,30 @@ class DeletionRequest(db.Model):  # type: ignore[name-defined]
     provider: Mapped[str] = mapped_column(String(40))
     subject_hash: Mapped[str] = mapped_column(String(64))
     users_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ModeratorGrant(db.Model):  # type: ignore[name-defined]
+    """A moderator added by `flask blog admin add`: a (provider, subject), or a verified email.
+
+    Merged with the configured BLOG_MODERATORS (blog.auth.roles); kept in the database so that
+    every app server sees a change at once.
+    """
+
+    __tablename__ = "moderator_grants"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject", name="uq_moderator_grants_provider"),
+        UniqueConstraint("email", name="uq_moderator_grants_email"),
+        CheckConstraint(
+            "(provider IS NOT NULL AND subject IS NOT NULL AND email IS NULL)"
+            " OR (provider IS NULL AND subject IS NULL AND email IS NOT NULL)",
+            name="one_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str | None] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    # Stored lower-cased; it counts only as a trusted provider's verified address.
+    email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

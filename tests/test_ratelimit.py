@@ -1,0 +1,241 @@
+"""Rate limits per IP on logins and comment posts: a clear 429, nothing lost, shared via Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from redis.exceptions import RedisError
+from werkzeug.test import TestResponse
+
+from blog.auth.devmode import dev_provider_settings
+from blog.config import load_settings
+from blog.ratelimit import LIMITER_KEY, storage_uri
+from tests.auth_helpers import essay_id, form_data, textarea
+from tests.comment_client import ESSAY, Reader, assert_refused, comment_id, log_in, statuses
+from tests.databases import skip_or_fail
+
+SITE = "http://blog.test"
+IP, OTHER_IP = "198.51.100.7", "198.51.100.8"
+LOGIN_LIMIT, COMMENT_LIMIT = 3, 2
+TOO_MANY_LOGINS = "Too many login attempts from your network. Please wait"
+TOO_MANY_COMMENTS = "You are posting comments too quickly from your network"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def offline_providers() -> dict[str, dict[str, str]]:
+    """X pointed at an address nobody answers: starting a login only redirects there."""
+    settings = dev_provider_settings("http://127.0.0.1:9/devidp")
+    x = settings["x"]
+    x.pop("dev")
+    return {"x": x}
+
+
+@pytest.fixture
+def limited(essay: Path, make_app: Callable[..., Flask]) -> Callable[..., Flask]:
+    """Apps with the limiter on and small limits, counting in memory unless told otherwise."""
+
+    def make(**overrides: object) -> Flask:
+        config: dict[str, object] = {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": f"{LOGIN_LIMIT} per minute",
+            "RATELIMIT_COMMENT": f"{COMMENT_LIMIT} per minute",
+            "AUTH_PROVIDERS": offline_providers(),
+        }
+        config.update(overrides)
+        return make_app(**config)
+
+    return make
+
+
+def from_ip(client: FlaskClient, ip: str = IP) -> FlaskClient:
+    """Make every request of this client come from one address."""
+    client.environ_base["REMOTE_ADDR"] = ip
+    return client
+
+
+def start_login(client: FlaskClient, comment: str | None = None) -> TestResponse:
+    """Press a login button on the essay's logged-out form (with a half-written comment)."""
+    data = {"provider": "x", "next": ESSAY}
+    if comment is not None:
+        data |= {"post_id": str(essay_id(client.get(ESSAY).text)), "comment": comment}
+    return client.post("/auth/start", data=data, headers={"Origin": SITE})
+
+
+def assert_limited(response: TestResponse, message: str, period: int = 60) -> None:
+    """A 429 that says what happened, with a Retry-After within the limit's period."""
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429, page[:2000]
+    assert message in page
+    assert 1 <= int(response.headers["Retry-After"]) <= period
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def reader_from(app: Flask, ip: str = IP, subject: str = "alice") -> Reader:
+    """A logged-in reader whose requests come from this address."""
+    reader = log_in(app, subject)
+    from_ip(reader.client, ip)
+    return reader
+
+
+# --- the limits ------------------------------------------------------------------------------
+
+
+def test_the_limits_and_their_storage_come_from_the_environment() -> None:
+    defaults = load_settings({})
+    assert (defaults["RATELIMIT_LOGIN"], defaults["RATELIMIT_COMMENT"]) == (
+        "30 per minute",
+        "60 per minute",
+    )
+    assert storage_uri(defaults) == "memory://"
+    env = {
+        "BLOG_RATELIMIT_LOGIN": "5 per hour",
+        "BLOG_RATELIMIT_COMMENT": "7/minute",
+        "BLOG_REDIS_URL": "redis://cache.internal:6379/3",
+    }
+    configured = load_settings(env)
+    assert (configured["RATELIMIT_LOGIN"], configured["RATELIMIT_COMMENT"]) == (
+        "5 per hour",
+        "7/minute",
+    )
+    assert storage_uri(configured) == "redis://cache.internal:6379/3"
+
+
+def test_logins_are_limited_per_address(limited: Callable[..., Flask]) -> None:
+    app = limited()
+    client = from_ip(app.test_client())
+    for _ in range(LOGIN_LIMIT):
+        assert start_login(client).status_code == 302
+    refused = start_login(client)
+    assert_limited(refused, TOO_MANY_LOGINS)
+    assert '<h1 class="page-title">Too Many Requests</h1>' in refused.text
+    # Another address is not held back by this one's attempts.
+    assert start_login(from_ip(app.test_client(), OTHER_IP)).status_code == 302
+
+
+def test_a_refused_login_keeps_the_comment(limited: Callable[..., Flask]) -> None:
+    app = limited()
+    client = from_ip(app.test_client())
+    for _ in range(LOGIN_LIMIT):
+        start_login(client)
+    body = "My <b>half-written</b> thought & more"
+    refused = start_login(client, comment=body)
+    assert_limited(refused, TOO_MANY_LOGINS)
+    assert "Your comment is kept." in refused.text
+    # Back on the post, the logged-out form holds the draft.
+    assert textarea(client.get(ESSAY).text) == body
+
+
+def test_comment_posts_are_limited_per_address_and_the_text_is_kept(
+    limited: Callable[..., Flask],
+) -> None:
+    app = limited()
+    reader = reader_from(app)
+    for n in range(COMMENT_LIMIT):
+        comment_id(reader.post(f"Comment number {n}."))
+    body = "The third <b>one</b> & it matters."
+    refused = reader.post(body)
+    assert_limited(refused, TOO_MANY_COMMENTS)
+    assert_refused(refused, 429, "your comment is kept below", body)
+    assert len(statuses(app)) == COMMENT_LIMIT
+    # The text is the draft now: the post page shows it again, ready to post later.
+    assert textarea(reader.page()) == body
+    # Someone on another network comments as usual.
+    comment_id(reader_from(app, OTHER_IP, "bob").post("Hello from elsewhere."))
+
+
+def test_limits_are_off_when_the_limiter_is_disabled(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(RATELIMIT_LOGIN="1 per minute", AUTH_PROVIDERS=offline_providers())
+    client = from_ip(app.test_client())
+    assert [start_login(client).status_code for _ in range(3)] == [302, 302, 302]
+
+
+# --- where the counts live -------------------------------------------------------------------
+
+
+def test_counts_are_in_memory_by_default_one_count_per_server(
+    limited: Callable[..., Flask],
+) -> None:
+    one, two = limited(), limited()
+    for app in (one, two):
+        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "MemoryStorage"
+    a, b = from_ip(one.test_client()), from_ip(two.test_client())
+    for _ in range(LOGIN_LIMIT):
+        assert start_login(a).status_code == 302
+        assert start_login(b).status_code == 302
+    assert start_login(a).status_code == 429
+    assert start_login(b).status_code == 429
+
+
+def redis_url() -> str:
+    """The test Redis (BLOG_REDIS_URL, REDIS_URL or the local default); skip when unreachable."""
+    url = os.environ.get("BLOG_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        client.close()
+    except (RedisError, OSError, ValueError) as exc:
+        skip_or_fail(f"Redis at {url} unreachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def redis_servers(limited: Callable[..., Flask]) -> Iterator[tuple[Flask, Flask, Redis]]:
+    """Two app servers on one database and one Redis, under a key prefix of their own."""
+    url = redis_url()
+    prefix = f"blog-test-{secrets.token_hex(6)}"
+    settings = {
+        "REDIS_URL": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "PAGE_CACHE_REDIS_PREFIX": f"{prefix}:pc:",
+    }
+    client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        yield limited(**settings), limited(**settings), client
+    finally:
+        stale = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if stale:
+            client.delete(*stale)
+        client.close()
+
+
+def test_servers_on_one_redis_share_the_login_count(
+    redis_servers: tuple[Flask, Flask, Redis],
+) -> None:
+    one, two, redis = redis_servers
+    for app in (one, two):
+        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "RedisStorage"
+    clients = [from_ip(one.test_client()), from_ip(two.test_client())]
+    codes = [start_login(clients[n % 2]).status_code for n in range(LOGIN_LIMIT)]
+    assert codes == [302] * LOGIN_LIMIT
+    prefix = one.config["RATELIMIT_KEY_PREFIX"]
+    assert list(redis.scan_iter(match=f"*{prefix}*auth.start*")), "no count in Redis"
+    # The next attempt is refused on either server, whichever took the earlier ones.
+    assert_limited(start_login(clients[0]), TOO_MANY_LOGINS)
+    assert_limited(start_login(clients[1]), TOO_MANY_LOGINS)
+    assert start_login(from_ip(two.test_client(), OTHER_IP)).status_code == 302
+
+
+def test_servers_on_one_redis_share_the_comment_count(
+    redis_servers: tuple[Flask, Flask, Redis],
+) -> None:
+    one, two, _redis = redis_servers
+    readers = [reader_from(one), reader_from(two)]
+    for n in range(COMMENT_LIMIT):
+        comment_id(readers[n % 2].post(f"Comment number {n}."))
+    body = "Split across two servers, still counted once."
+    for reader in readers:
+        refused = reader.post(body)
+        assert_limited(refused, TOO_MANY_COMMENTS)
+        assert_refused(refused, 429, "your comment is kept below", body)
+    assert len(statuses(one)) == COMMENT_LIMIT
+    assert textarea(readers[1].page()) == body
+    assert form_data(readers[1].page(), "/comments/")["comment"] == body
