@@ -31,9 +31,9 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from bench.corpus import ESSAY_PATH
-from bench.load_clients import Plan, WorkerWatch, Writer, children, rss_kib, run_clients
+from bench.load_clients import Plan, WorkerWatch, Writer, run_clients
 from bench.load_report import RunResult, check_comments, details, log_findings, table
-from bench.procs import BenchError, fetch
+from bench.procs import BenchError, children, fetch, rss_kib
 from bench.scenarios import (
     POST_SERVER_ENV,
     Bench,

@@ -11,9 +11,8 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bench.procs import HOST
+from bench.procs import HOST, children, proc_stat
 
 ANONYMOUS = "anonymous read"
 LOGGED_IN = "logged-in read"
@@ -189,38 +188,6 @@ def run_clients(plan: Plan) -> list[Outcome]:
     return [outcome for outcomes in list(results.values()) for outcome in outcomes]
 
 
-def _stat(pid: int) -> tuple[int, str] | None:
-    """(parent pid, state) from /proc/<pid>/stat, None when the process is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw.rsplit(")", 1)[1].split()  # the command name may hold spaces and brackets
-    return int(fields[1]), fields[0]
-
-
-def children(parent: int) -> list[int]:
-    """Live (not zombie) child processes of `parent`, found by scanning /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat(int(entry.name))
-            if stat is not None and stat[0] == parent and stat[1] != "Z":
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_kib(pid: int) -> int | None:
-    """VmRSS of a process in KiB, from /proc/<pid>/status."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 @dataclass
 class WorkerWatch:
     """Samples the master's workers; SIGKILLs one of them at `kill_at` and times the restart."""
@@ -259,7 +226,7 @@ class WorkerWatch:
             self.victim, self.note = -1, "no worker to kill"
             return
         # A worker that is running (state R) is most likely in the middle of a request.
-        states = {pid: (_stat(pid) or (0, "?"))[1] for pid in current}
+        states = {pid: (proc_stat(pid) or (0, "?"))[1] for pid in current}
         victim = next((p for p in current if states[p] == "R"), current[0])
         self.before = set(current)
         os.kill(victim, signal.SIGKILL)

@@ -241,3 +241,35 @@ def run_wrk(
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
+
+
+def proc_stat(pid: int) -> tuple[int, str] | None:
+    """(parent pid, state) from /proc/<pid>/stat, None when the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw.rsplit(")", 1)[1].split()  # the command name may hold spaces and brackets
+    return int(fields[1]), fields[0]
+
+
+def children(parent: int) -> list[int]:
+    """Live (not zombie) child processes of `parent`, found by scanning /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = proc_stat(int(entry.name))
+            if stat is not None and stat[0] == parent and stat[1] != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def rss_kib(pid: int) -> int | None:
+    """VmRSS of a process in KiB, from /proc/<pid>/status."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None

@@ -81,6 +81,13 @@ TARGETS = (
     Target(
         "comment POSTs stored, none lost", "≥ 400/s", _posts_per_s, lambda v: v >= 400, "{:.0f}/s"
     ),
+    Target(
+        "largest gunicorn worker RSS",
+        "≤ 120 MB",
+        lambda s: s.worker_rss_mib,
+        lambda v: v <= 120,
+        "{:.0f} MiB",
+    ),
 )
 
 

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import ESSAY_PATH, write_corpus
-from bench.procs import BenchError, Gunicorn, WrkResult, clean_env, fetch, run_wrk
+from bench.procs import (
+    BenchError,
+    Gunicorn,
+    WrkResult,
+    children,
+    clean_env,
+    fetch,
+    rss_kib,
+    run_wrk,
+)
 from blog.config import PROJECT_ROOT
 
 TASK_TIMEOUT_S = 900
@@ -85,6 +94,7 @@ class SizeResult:
     warm_start_s: float | None = None
     pages: list[PageResult] = field(default_factory=list)
     posts_result: PostResult | None = None
+    worker_rss_mib: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,6 +106,7 @@ class SizeResult:
             "warm_start_s": self.warm_start_s,
             "pages": [p.as_dict() for p in self.pages],
             "comment_posts": self.posts_result.__dict__ if self.posts_result else None,
+            "worker_rss_mib": self.worker_rss_mib,
             "details": self.details,
         }
 
@@ -325,6 +336,19 @@ def comment_posts(bench: Bench) -> None:
         raise BenchError(f"{len(lost)} comments answered 303 but are not stored: {lost[:10]}")
 
 
+def worker_memory(bench: Bench) -> None:
+    """The resident memory of every blog worker still serving, after all of the above."""
+    sizes = {}
+    for server in bench._servers.values():
+        if server.process is not None:
+            for pid in children(server.process.pid):
+                kib = rss_kib(pid)
+                if kib is not None:
+                    sizes[f"{server.log_path.stem}/{pid}"] = kib / 1024
+    bench.result.details["worker_rss_mib"] = sizes
+    bench.result.worker_rss_mib = max(sizes.values(), default=None)
+
+
 Scenario = Callable[[Bench], None]
 SCENARIOS: list[Scenario] = [
     generate,
@@ -338,4 +362,5 @@ SCENARIOS: list[Scenario] = [
     comments_page_cached,
     comments_page_logged_in,
     comment_posts,
+    worker_memory,
 ]
