@@ -7,7 +7,7 @@ import threading
 
 from flask import Flask, current_app
 from sqlalchemy import inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from blog.clock import utcnow
 from blog.extensions import db
@@ -33,7 +33,7 @@ def schema_ready() -> bool:
     """True when migrations have created the tables."""
     try:
         return inspect(db.engine).has_table("posts")
-    except OperationalError:
+    except SQLAlchemyError:  # unreachable, locked or not a database at all
         return False
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+UNTRUSTED_HOST_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>400 Bad Request</title>'
+    "</head><body><h1>Bad Request</h1><p>This host name is not served here.</p></body></html>"
 )
 
 
@@ -20,9 +26,11 @@ def _origin(url: str) -> str | None:
 
 
 def provider_origins(app: Flask) -> list[str]:
-    """Origins the login form may post to or be redirected through (the providers')."""
+    """Origins the login form may post to or be redirected through (the enabled providers')."""
+    from blog.auth.providers import enabled_providers
+
     origins = set()
-    for settings in app.config.get("AUTH_PROVIDERS", {}).values():
+    for settings in enabled_providers(app.config).values():
         for key in ("authorize_url", "metadata_url"):
             origin = _origin(settings.get(key) or "")
             if origin:
@@ -57,6 +65,11 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError) -> ResponseReturnValue:
+        # Not the usual error page: it builds absolute links from the very Host refused here.
+        return Response(UNTRUSTED_HOST_PAGE, 400, mimetype="text/html")
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -1,0 +1,336 @@
+"""Production hardening through real requests: headers, settings, health, schema and lock guards."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from blog import create_app
+from blog.config import ConfigError
+from blog.extensions import db, migrate
+from blog.models import Comment, Post
+from blog.ops import head_revision
+from tests.comment_client import ESSAY, log_in
+from tests.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
+
+SITE = "https://blog.example.com"
+SQLITE = pytest.mark.sqlite_only
+
+
+def assert_hardened(response: TestResponse, form_action: set[str], hsts: bool = False) -> None:
+    """Every security header is on the response; HSTS only when asked for."""
+    parts = [p.split() for p in response.headers["Content-Security-Policy"].split(";")]
+    policy = {p[0]: p[1:] for p in parts if p}
+    assert policy["script-src"] == ["'self'"], policy
+    assert not any("unsafe" in s for s in policy["script-src"] + policy["default-src"])
+    assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert set(policy["form-action"]) == {"'self'", *form_action}, policy["form-action"]
+    headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] in ("strict-origin-when-cross-origin", "no-referrer")
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert ("Strict-Transport-Security" in headers) is hsts, headers
+
+
+@pytest.fixture
+def production(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, posts_dir: Path
+) -> Iterator[Callable[..., Flask]]:
+    """Build apps the way wsgi.py does, from BLOG_ENV=production and BLOG_* variables."""
+    apps: list[Flask] = []
+
+    def make(**env: str) -> Flask:
+        settings = {
+            "BLOG_ENV": "production",
+            "BLOG_SECRET_KEY": "a-production-secret-of-32-chars!",
+            "BLOG_DATABASE_URL": database_url,
+            "BLOG_POSTS_DIR": str(posts_dir),
+            "BLOG_SITE_URL": SITE,
+            "BLOG_PAGE_CACHE_STATE_DIR": str(posts_dir.parent / "page-cache"),
+        }
+        for name, value in (settings | env).items():
+            monkeypatch.setenv(name, value)
+        apps.append(create_app())
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def bare_app(make_app: Callable[..., Flask], url: str, tmp_path: Path, **extra: object) -> Flask:
+    """The test app on another database URL, with nothing synced at start-up."""
+    extra |= {"SYNC_ON_START": False, "PAGE_CACHE_STATE_DIR": tmp_path / "cache"}
+    return make_app(SQLALCHEMY_DATABASE_URI=url, **extra)
+
+
+@pytest.fixture
+def fresh_url(database_backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own: a new SQLite file or PostgreSQL database."""
+    if database_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    reason = postgres_reachable()
+    if reason:
+        skip_or_fail(reason)
+    with throwaway_postgres_database() as url:
+        yield url
+
+
+@SQLITE
+def test_every_kind_of_response_carries_the_security_headers(
+    monkeypatch: pytest.MonkeyPatch, essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    monkeypatch.setenv("BLOG_X_CLIENT_ID", "x-id")
+    monkeypatch.setenv("BLOG_X_CLIENT_SECRET", "x-secret")
+    client = make_app().test_client()  # X enabled; Google and Facebook not configured
+    responses = {
+        "page": client.get(ESSAY),
+        "home": client.get("/"),
+        "cached home": client.get("/"),
+        "404": client.get("/no-such-page/"),
+        "405": client.get("/auth/logout"),
+        "400 CSRF": client.post("/auth/logout"),
+        "308 redirect": client.get(ESSAY.rstrip("/")),
+        "login redirect": client.post(
+            "/auth/start", data={"provider": "x"}, headers={"Origin": "http://localhost"}
+        ),
+        "static": client.get("/static/css/blog.css"),
+        "feed": client.get("/feed/"),
+        "health": client.get("/healthz"),
+    }
+    expected = {"404": 404, "405": 405, "400 CSRF": 400, "308 redirect": 308, "login redirect": 302}
+    for name, response in responses.items():
+        assert response.status_code == expected.get(name, 200), name
+        assert_hardened(response, {"https://x.com"})  # no origin of a disabled provider
+        response.close()
+    assert responses["login redirect"].headers["Location"].startswith("https://x.com/")
+    callback = client.application.test_client().get("/auth/callback/x?code=forged&state=forged")
+    assert callback.status_code == 400
+    assert callback.headers["Referrer-Policy"] == "no-referrer"
+    assert_hardened(callback, {"https://x.com"})
+    assert responses["page"].headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+class ScriptFinder(HTMLParser):
+    """Each <script>'s attributes and text, and every inline event handler attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict[str, str | None], list[str]]] = []
+        self.handlers: list[str] = []
+        self.inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Note scripts and on* attributes."""
+        self.handlers += [f"{tag} {name}" for name, _ in attrs if name.startswith("on")]
+        self.inside = tag == "script"
+        if self.inside:
+            self.scripts.append((dict(attrs), []))
+
+    def handle_data(self, data: str) -> None:
+        """Keep the text of the open script."""
+        if self.inside:
+            self.scripts[-1][1].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close the open script."""
+        self.inside = False
+
+
+@SQLITE
+def test_pages_have_no_inline_script_but_json_ld(essay: Path, client: FlaskClient) -> None:
+    json_ld = 0
+    for path in ("/", ESSAY, "/about/"):
+        finder = ScriptFinder()
+        finder.feed(client.get(path).get_data(as_text=True))
+        assert finder.handlers == [], path
+        for attrs, parts in finder.scripts:
+            text = "".join(parts)
+            if attrs.get("src"):
+                assert not text.strip() and str(attrs["src"]).startswith("/static/"), (path, attrs)
+            else:
+                assert attrs.get("type") == "application/ld+json", (path, attrs, text[:200])
+                json.loads(text)
+                json_ld += 1
+    assert json_ld >= 1  # the post page describes itself to search engines
+
+
+@SQLITE
+def test_production_cookies_hsts_and_proxy_hops(
+    production: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = production(BLOG_X_CLIENT_ID="x-id", BLOG_X_CLIENT_SECRET="x-secret")
+    client = app.test_client()
+    start = client.post(
+        "/auth/start", data={"provider": "x"}, base_url=SITE, headers={"Origin": SITE}
+    )
+    assert start.status_code == 302
+    cookie = start.headers["Set-Cookie"]
+    assert cookie.startswith("blog_session=")
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {p.strip() for p in cookie.split(";")}
+    assert_hardened(client.get("/healthz", base_url=SITE), {"https://x.com"}, hsts=True)
+    assert_hardened(client.get("/healthz"), {"https://x.com"}, hsts=False)
+
+    caplog.set_level(logging.INFO, logger="blog.requests")
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7", "X-Forwarded-Proto": "https"}
+    for hops, proto, client_ip, hsts in [
+        ("0", "https", "127.0.0.1", False),  # no proxy configured: the headers are ignored
+        ("1", "https", "198.51.100.7", True),  # one proxy: its values, not the client's
+        ("1", "https, http", "198.51.100.7", False),  # one hop only, even when more are sent
+        ("2", "https, http", "203.0.113.9", True),
+    ]:
+        hopped = production(BLOG_PROXY_HOPS=hops).test_client()
+        caplog.clear()
+        response = hopped.get("/healthz", headers={**forwarded, "X-Forwarded-Proto": proto})
+        assert ("Strict-Transport-Security" in response.headers) is hsts, (hops, proto)
+        lines = [r.getMessage() for r in caplog.records if r.name == "blog.requests"]
+        assert lines[-1].startswith(f'{client_ip} "GET /healthz"')
+
+
+@SQLITE
+def test_production_trusted_hosts_and_request_size(production: Callable[..., Flask]) -> None:
+    app = production(
+        BLOG_TRUSTED_HOSTS="blog.example.com", BLOG_PROXY_HOPS="1", BLOG_MAX_REQUEST_BYTES="2000"
+    )
+    client = app.test_client()
+    assert client.get("/", base_url=SITE).status_code == 200
+    for headers in ({"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"}):
+        refused = client.get("/", base_url=SITE, headers=headers)
+        assert refused.status_code == 400, headers
+        assert "not served here" in refused.get_data(as_text=True)
+        assert_hardened(refused, set(), hsts=True)
+    proxied = {"Host": "10.0.0.5", "X-Forwarded-Host": "blog.example.com"}
+    assert client.get("/", headers=proxied).status_code == 200
+    big = client.post("/comments/", data={"comment": "x" * 5000}, base_url=SITE)
+    assert big.status_code == 413
+    page = big.get_data(as_text=True)
+    assert "Request Entity Too Large" in page and "exceeds the capacity limit" in page
+    assert client.post("/comments/", data={"comment": "x"}, base_url=SITE).status_code == 400
+
+
+@SQLITE
+def test_production_refuses_no_secret_key_and_the_local_identity_provider(
+    production: Callable[..., Flask],
+) -> None:
+    for secret in ("", "too-short"):
+        with pytest.raises(ConfigError, match="BLOG_SECRET_KEY must be set"):
+            production(BLOG_SECRET_KEY=secret)
+    for value in ("1", "true", "yes", "ON"):
+        with pytest.raises(ConfigError, match="BLOG_DEV_IDP cannot be enabled"):
+            production(BLOG_DEV_IDP=value)
+    app = production(BLOG_DEV_IDP="auto")  # auto, with no provider configured: still off
+    assert app.config["DEV_IDP"] is False
+    client = app.test_client()
+    assert client.get("/devidp/google/.well-known/openid-configuration").status_code == 404
+    assert "development provider" not in client.get("/", base_url=SITE).get_data(as_text=True)
+    with pytest.raises(RuntimeError, match="cannot run in production"):
+        create_app({"PRODUCTION": True, "DEV_IDP": True})  # as blog.cfg or an override would
+
+
+def test_production_workers_do_not_sync_posts_at_boot(
+    production: Callable[..., Flask], write_post: Callable[..., Path]
+) -> None:
+    write_post("fresh", title="Fresh")
+    app = production()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+    assert app.test_client().get("/2024/01/15/fresh/", base_url=SITE).status_code == 404
+    result = app.test_cli_runner().invoke(args=["blog", "sync"])  # the deploy step does it
+    assert "1 added" in result.output
+    assert app.test_client().get("/2024/01/15/fresh/", base_url=SITE).status_code == 200
+
+
+def garbage_file(tmp_path: Path) -> str:
+    """The URL of a file that is not an SQLite database."""
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not an SQLite database\n" * 100)
+    return f"sqlite:///{path}"
+
+
+@SQLITE
+@pytest.mark.parametrize("kind", ["postgres-closed-port", "sqlite-missing-dir", "sqlite-garbage"])
+def test_healthz_answers_503_when_the_database_is_down(
+    kind: str, tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
+    url = {
+        "postgres-closed-port": "postgresql+psycopg://postgres@127.0.0.1:1/blog",  # a closed port
+        "sqlite-missing-dir": f"sqlite:///{tmp_path / 'missing' / 'blog.db'}",
+        "sqlite-garbage": garbage_file(tmp_path),
+    }[kind]
+    client = bare_app(make_app, url, tmp_path).test_client()
+    health = client.get("/healthz")
+    assert (health.status_code, health.get_json()["status"]) == (503, "error")
+    assert client.get("/").status_code == 503  # every page: unavailable, never a 500
+
+
+@SQLITE
+def test_healthz_answers_503_on_a_corrupt_file_in_development(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = bare_app(make_app, garbage_file(tmp_path), tmp_path, SYNC_ON_REQUEST=True)
+    assert app.test_client().get("/healthz").status_code == 503
+
+
+def test_an_unmigrated_database_is_refused_until_flask_db_upgrade(
+    fresh_url: str, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app, head = bare_app(make_app, fresh_url, tmp_path), str(head_revision())
+    with app.app_context():
+        previous = ScriptDirectory.from_config(migrate.get_config()).get_revision(head)
+    for found in ("no schema", str(previous.down_revision)):
+        if found != "no schema":
+            with app.app_context():
+                upgrade(revision=found)  # one migration behind the code
+        refused = app.test_client().get("/")
+        page = refused.get_data(as_text=True)
+        assert (refused.status_code, refused.headers["Retry-After"]) == (503, "30")
+        assert "flask db upgrade" in page and f"<code>{head}</code>" in page
+        assert f"<code>{found}</code>" in page
+    with app.app_context():
+        upgrade()
+    assert app.test_client().get("/").status_code == 200
+    health = app.test_client().get("/healthz")
+    assert (health.status_code, health.get_json()) == (200, {"status": "ok", "database": "ok"})
+
+
+@SQLITE
+def test_a_locked_database_answers_503_with_retry_after_on_a_write(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=50)
+    reader = log_in(app)
+    form = reader.form()
+    path = str(app.config["SQLALCHEMY_DATABASE_URI"]).removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)  # another worker, mid-write
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        busy = reader.post("Written while another worker holds the lock.", form=form)
+        assert time.monotonic() - started < 3
+        assert busy.status_code == 503, busy.get_data(as_text=True)[:1000]
+        assert busy.headers["Retry-After"] == "2"
+        assert "Busy for a moment" in busy.get_data(as_text=True)
+        assert_hardened(busy, set())
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert reader.post("Written once the lock is gone.", form=form).status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Comment.body)).all() == ["Written once the lock is gone."]
