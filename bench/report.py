@@ -81,6 +81,17 @@ TARGETS = (
     Target(
         "comment POSTs stored, none lost", "≥ 400/s", _posts_per_s, lambda v: v >= 400, "{:.0f}/s"
     ),
+    *(
+        Target(
+            f"{page}, bulk comments, p99",
+            "≤ 30 ms",
+            _p99(f"{page}, with bulk comments"),
+            lambda v: v <= 30,
+            "{:.1f} ms",
+            TARGET_POSTS,
+        )
+        for page in ("home", "archive", "search")
+    ),
     Target(
         "largest gunicorn worker RSS",
         "≤ 120 MB",

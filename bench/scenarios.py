@@ -336,6 +336,20 @@ def comment_posts(bench: Bench) -> None:
         raise BenchError(f"{len(lost)} comments answered 303 but are not stored: {lost[:10]}")
 
 
+def bulk_comments(bench: Bench) -> None:
+    """Ten comments per post (100,000 at 10,000 posts); restart with empty caches."""
+    out, wall = bench.task("seed-bulk-comments")
+    bench.result.details["bulk_comments"] = {**out, "wall_s": wall}
+    bench.stop_servers()
+
+
+def big_listings(bench: Bench) -> None:
+    """Home, a month's archive and a search with all those comments, no page cache."""
+    bench.measure_page("home, with bulk comments", "/")
+    bench.measure_page("archive, with bulk comments", "/2005/01/")
+    bench.measure_page("search, with bulk comments", "/?s=trust+candidate")
+
+
 def worker_memory(bench: Bench) -> None:
     """The resident memory of every blog worker still serving, after all of the above."""
     sizes = {}
@@ -363,4 +377,6 @@ SCENARIOS: list[Scenario] = [
     comments_page_logged_in,
     comment_posts,
     worker_memory,
+    bulk_comments,
+    big_listings,
 ]

@@ -132,6 +132,63 @@ def seed_comments() -> dict[str, Any]:
     }
 
 
+COMMENTS_PER_POST = 10
+
+
+def seed_bulk_comments() -> dict[str, Any]:
+    """Ten approved comments per post (100,000 on 10,000 posts), in bulk, for the listings."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    from blog import create_app
+    from blog.auth.accounts import login_profile
+    from blog.auth.providers import Profile
+    from blog.clock import utcnow
+    from blog.comments.rules import body_hash
+    from blog.content.comment_markup import render_comment
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Comment, CommentStatus, Post, PostLayout
+
+    app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    with app.app_context():
+        now = utcnow()
+        readers = [
+            login_profile(
+                Profile("google", f"bulk-{n}", f"Bulk reader {n}", None, False, None), now
+            )
+            for n in range(50)
+        ]
+        post_ids = db.session.scalars(select(Post.id).where(Post.layout == PostLayout.POST)).all()
+        html = render_comment("Bulk comment NUMBER: a *short* note on the post.")
+        rows = []
+        for n in range(len(post_ids) * COMMENTS_PER_POST):
+            text = f"Bulk comment {n}: a *short* note on the post."
+            reader = readers[n % len(readers)]
+            rows.append(
+                {
+                    "post_id": post_ids[n % len(post_ids)],
+                    "parent_id": None,
+                    "parent_key": 0,
+                    "body_hash": body_hash(text),
+                    "user_id": reader.id,
+                    "provider": "google",
+                    "author_name": reader.display_name,
+                    "body": text,
+                    "body_html": html.replace("NUMBER", str(n)),
+                    "status": CommentStatus.APPROVED,
+                    "depth": 0,
+                    "created_at": now - timedelta(seconds=n),
+                }
+            )
+        for start in range(0, len(rows), 5000):
+            with write_transaction():
+                db.session.execute(insert(Comment), rows[start : start + 5000])
+        db.engine.dispose()
+    return {"comments": len(rows)}
+
+
 def count_comments() -> dict[str, Any]:
     """Comment ids and bodies in the database, to check that no accepted comment was lost."""
     from sqlalchemy import select
@@ -152,6 +209,7 @@ TASKS = {
     "warm-start": warm_start,
     "seed-comments": seed_comments,
     "count-comments": count_comments,
+    "seed-bulk-comments": seed_bulk_comments,
 }
 
 
