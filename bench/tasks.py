@@ -6,6 +6,7 @@ Settings come from BLOG_* variables; each task prints one JSON object on stdout.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -132,7 +133,7 @@ def seed_comments() -> dict[str, Any]:
     }
 
 
-COMMENTS_PER_POST = 10
+COMMENTS_PER_POST = int(os.environ.get("BENCH_COMMENTS_PER_POST", "10"))
 
 
 def seed_bulk_comments() -> dict[str, Any]:

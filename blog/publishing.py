@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
-from blog.content import PostSource, Problem, parse_post_file, render_post
+from blog.content import PostSource, Problem, RenderedPost, parse_post_file, render_post
+from blog.content.batch import render_many
 from blog.content.frontmatter import slugify, term_slug
 from blog.content.images import image_resolver
 from blog.database import write_transaction
@@ -191,8 +192,10 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
         if row.source_path in bad_files and row.status is not PostStatus.REMOVED:
             seen_uids.add(row.uid)
 
+    # Rendered before the write transaction: on SQLite it locks out every other writer.
+    rendered = render_many([(c.body, c.summary) for c in candidates], posts_dir)
     with write_transaction():
-        _apply(candidates, rows, seen_uids, report, posts_dir, now, default_author)
+        _apply(candidates, rendered, rows, seen_uids, report, now, default_author)
         if report.changed:
             bump_content_generation()
         if report.changed and db.session.get_bind().dialect.name == "sqlite":
@@ -210,18 +213,17 @@ def _with_hash(source: PostSource, digest: str) -> PostSource:
 
 def _apply(
     candidates: list[PostSource],
+    rendered_posts: list[RenderedPost],
     rows: list[_Row],
     seen_uids: set[str],
     report: SyncReport,
-    posts_dir: Path,
     now: datetime,
     default_author: str,
 ) -> None:
     terms = _Terms()
-    resolver = image_resolver(posts_dir)
     uid_to_id = {r.uid: r.id for r in rows}
     _vacate_slugs(candidates, rows)
-    for source in candidates:
+    for source, rendered in zip(candidates, rendered_posts, strict=True):
         seen_uids.add(source.uid)
         post_id = uid_to_id.get(source.uid)
         post = db.session.get(Post, post_id) if post_id is not None else None
@@ -234,7 +236,6 @@ def _apply(
             report.updated.append(source.file)
             if post.status is not PostStatus.DRAFT:
                 old_path = _public_path(post)
-        rendered = render_post(source.body, source.summary, resolver)
         _fill(post, source, rendered.__dict__, now, default_author)
         post.terms = [
             t

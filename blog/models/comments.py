@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.database import UTCDateTime
@@ -35,10 +35,13 @@ class Comment(db.Model):  # type: ignore[name-defined]
         UniqueConstraint(
             "user_id", "post_id", "parent_key", "body_hash", name="uq_comments_no_duplicates"
         ),
+        # A post's thread and the counts on listings: by post, then status. Without it SQLite
+        # may walk the status index through every approved comment of the blog.
+        Index("ix_comments_post_id_status", "post_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
