@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import lazyload
@@ -141,10 +142,29 @@ def find_alias(path: str, now: datetime) -> Post | None:
     return post
 
 
-def in_archive(year: int, month: int | None, now: datetime) -> Select[Post]:
+def in_archive(year: int, month: int | None, now: datetime, zone: ZoneInfo) -> Select[Post]:
     """Live posts from a year, or a month of it, by the site's local date."""
     prefix = f"{year:04d}-" if month is None else f"{year:04d}-{month:02d}-"
-    return live(now).where(Post.local_date.startswith(prefix, autoescape=True))
+    query = live(now).where(Post.local_date.startswith(prefix, autoescape=True))
+    # The local date decides; a published_at range around it (a day wider on each side, for
+    # any zone) lets the database read that period alone instead of every post since then.
+    first = _local_midnight(year, month or 1, zone)
+    if month is None or month == 12:
+        after = _local_midnight(year + 1, 1, zone)
+    else:
+        after = _local_midnight(year, month + 1, zone)
+    if first is not None:
+        query = query.where(Post.published_at >= first - timedelta(days=1))
+    if after is not None:
+        query = query.where(Post.published_at < after + timedelta(days=1))
+    return query
+
+
+def _local_midnight(year: int, month: int, zone: ZoneInfo) -> datetime | None:
+    try:
+        return datetime(year, month, 1, tzinfo=zone) if 1 <= month <= 12 else None
+    except (ValueError, OverflowError):
+        return None  # year 0 or past 9999: that side stays open
 
 
 def find_term(kind: TermKind, slug: str) -> Term | None:

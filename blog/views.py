@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -100,7 +101,7 @@ def archive(year: int, month: int | None = None, number: int = 1) -> ResponseRet
         abort(404)
     heading = f"{calendar.month_name[month]} {year}" if month else str(year)
     return _listing(
-        posts.in_archive(year, month, utcnow()),
+        posts.in_archive(year, month, utcnow(), ZoneInfo(current_app.config["TIMEZONE"])),
         number,
         heading=f"Archives: {heading}",
         endpoint="reader.archive",

@@ -707,3 +707,19 @@ def test_a_page_that_touches_the_session_is_private(
         response = make_cacheable(app.make_response("personal"))
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "ETag" not in response.headers
+
+
+def test_archives_go_by_the_local_date_in_the_sites_zone(
+    make_app: Callable[..., Flask], write_post: Callable[..., Path]
+) -> None:
+    # 23:30 on January 31st in New York is already February 1st in UTC.
+    write_post("late-night", date="2024-01-31 23:30 -05:00")
+    write_post("new-month", date="2024-02-01 00:30 -05:00")
+    client = make_app(TIMEZONE="America/New_York").test_client()
+    january = client.get("/2024/01/").get_data(as_text=True)
+    february = client.get("/2024/02/").get_data(as_text=True)
+    assert "Late Night" in january and "New Month" not in january
+    assert "New Month" in february and "Late Night" not in february
+    assert client.get("/2024/01/31/late-night/").status_code == 200
+    assert client.get("/0000/").status_code == 404
+    assert client.get("/9999/12/").status_code == 404
