@@ -118,10 +118,6 @@ def _error_page(message: str) -> Response:
     return make_response(html, 429)
 
 
-def _form_int(name: str) -> int | None:
-    return parse_int(request.form.get(name))
-
-
 def _comment_kept(message: str) -> Response:
     """The post page with the comment back in the box, as the comment service's refusals do."""
     from blog.comments.views import comment_kept
@@ -137,8 +133,10 @@ def _login_draft_kept() -> bool:
     from blog.comments.drafts import save_draft
     from blog.models import Post
 
-    post_id = _form_int("post_id")
+    post_id = parse_int(request.form.get("post_id"))
     if post_id is None or not same_origin() or db.session.get(Post, post_id) is None:
         return False
-    save_draft(post_id, _form_int("parent_id"), request.form.get("comment", ""), utcnow())
+    save_draft(
+        post_id, parse_int(request.form.get("parent_id")), request.form.get("comment", ""), utcnow()
+    )
     return True

@@ -25,6 +25,7 @@ from tests.databases import (
 )
 from tests.live import LiveServer
 from tests.oauth_site import OAuthSite, start_oauth_site
+from tests.smtp_server import AUTHOR, SMTPServer
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SECURITY_DATA = SHARED / "testdata" / "security"
@@ -240,3 +241,30 @@ def oauth_site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSit
     yield site
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def fresh_url(database_backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database of its own: a new SQLite file or PostgreSQL database."""
+    if database_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    reason = postgres_reachable()
+    if reason:
+        skip_or_fail(reason)
+    with throwaway_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server on 127.0.0.1 for this test; it records what it receives."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
+    """The blog with the essay, sending mail to the test's SMTP server; the author is AUTHOR."""
+    return make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR)

@@ -24,7 +24,6 @@ from blog.extensions import db, migrate
 from blog.models import Comment, Post
 from blog.ops import head_revision
 from tests.comment_client import ESSAY, log_in
-from tests.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
 
 SITE = "https://blog.example.com"
 SQLITE = pytest.mark.sqlite_only
@@ -78,19 +77,6 @@ def bare_app(make_app: Callable[..., Flask], url: str, tmp_path: Path, **extra: 
     """The test app on another database URL, with nothing synced at start-up."""
     extra |= {"SYNC_ON_START": False, "PAGE_CACHE_STATE_DIR": tmp_path / "cache"}
     return make_app(SQLALCHEMY_DATABASE_URI=url, **extra)
-
-
-@pytest.fixture
-def fresh_url(database_backend: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of this test's own: a new SQLite file or PostgreSQL database."""
-    if database_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    reason = postgres_reachable()
-    if reason:
-        skip_or_fail(reason)
-    with throwaway_postgres_database() as url:
-        yield url
 
 
 @SQLITE

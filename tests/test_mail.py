@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,18 +33,6 @@ from tests.smtp_server import (
     make_user,
     outbox,
 )
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
-    return make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR)
 
 
 def reader(app: Flask, name: str = "Alice", email: str = "alice@example.com") -> FlaskClient:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +21,8 @@ from blog.models import Comment, MailMessage, Post, User
 from blog.ops import current_revision
 from tests.comment_client import ESSAY, log_in
 from tests.conftest import sync
-from tests.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
-
-
-@pytest.fixture
-def fresh_url(database_backend: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of this test's own: a new SQLite file or PostgreSQL database."""
-    if database_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    reason = postgres_reachable()
-    if reason:
-        skip_or_fail(reason)
-    with throwaway_postgres_database() as url:
-        yield url
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,18 +31,6 @@ from tests.smtp_server import (
 )
 
 CONFIRM_LINK = re.compile(r"https?://\S+/mail/confirm/\S+")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
-    return make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR)
 
 
 def reader(app: Flask, name: str, email: str | None, verified: bool) -> FlaskClient:
