@@ -3,6 +3,8 @@
 python -m bench.run                      # 1,000 and 10,000 posts, 10 s wrk runs
 python -m bench.run --posts 1000 --duration 5
 python -m bench.run --smoke              # 200 posts, 1 s runs (about 30 s): CI keeps it working
+
+wrk and nginx (Debian: nginx-light) must be installed; without either the run stops at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
+from bench.nginx import require_nginx
 from bench.procs import BenchError, require_tool
 from bench.report import markdown_table, verdicts, write_json
 from bench.scenarios import SCENARIOS, Bench, Options, SizeResult
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         require_tool("wrk")
+        require_nginx()
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2

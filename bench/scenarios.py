@@ -19,17 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import ESSAY_PATH, write_corpus
+from bench.nginx import PLAIN_NAME, plain_server, site_config
 from bench.procs import (
+    HOST,
     BenchError,
     Gunicorn,
     WrkResult,
     children,
     clean_env,
     fetch,
+    free_port,
     rss_kib,
     run_wrk,
 )
 from blog.config import PROJECT_ROOT
+from blog.page_cache.nginx_local import MARK_HEADER, LocalNginx, NginxError
 
 TASK_TIMEOUT_S = 900
 
@@ -283,6 +287,50 @@ def comments_page_cached(bench: Bench) -> None:
     bench.measure_page("post + 100 comments, page cache on", ESSAY_PATH, BLOG_PAGE_CACHE="1")
 
 
+NGINX_PAGE = "post + 100 comments, nginx static folder"
+
+
+def comments_page_nginx(bench: Bench) -> None:
+    """The same page from the static folder through nginx (shipped config) / nginx's plain file."""
+    port, plain_port = free_port(), free_port()
+    public = f"http://{HOST}:{port}"
+    pages = bench.workdir / "static-pages"
+    settings = {
+        "BLOG_PAGE_CACHE": "1",
+        "BLOG_STATIC_CACHE_DIR": str(pages),
+        "BLOG_SITE_URL": public,
+        "BLOG_PROXY_HOPS": "1",
+    }
+    server = bench.blog_server(**settings)
+    app_addr = server.url.removeprefix("http://")
+    conf = site_config(bench.env(**settings), f"{HOST}:{port}", app_addr)
+    plain_root = bench.workdir / "nginx-plain"
+    conf += plain_server(f"{HOST}:{plain_port}", plain_root)
+    try:
+        with LocalNginx(bench.workdir / "nginx", conf, [port, plain_port]) as nginx:
+            body, _type = fetch(public + ESSAY_PATH, headers={MARK_HEADER: "first"})
+            page_file = pages / ESSAY_PATH.strip("/") / "index.html"
+            if not page_file.is_file() or page_file.read_bytes() != body:
+                raise BenchError(f"the blog did not write {page_file} with the page it sent")
+            again, _type = fetch(public + ESSAY_PATH, headers={MARK_HEADER: "second"})
+            came_from = nginx.upstream("first"), nginx.upstream("second")
+            if again != body or came_from != (app_addr, "-"):
+                raise BenchError(f"nginx did not serve the file: upstreams {came_from}")
+            (plain_root / PLAIN_NAME).write_bytes(body)
+            plain_url = f"http://{HOST}:{plain_port}/{PLAIN_NAME}"
+            if fetch(plain_url)[0] != body:
+                raise BenchError("nginx's plain file does not hold the page's bytes")
+            static = bench._wrk(public + ESSAY_PATH)
+            plain = bench._wrk(plain_url)
+    except NginxError as exc:
+        raise BenchError(str(exc)) from exc
+    bench.result.pages.append(PageResult(NGINX_PAGE, ESSAY_PATH, len(body), static, plain))
+    bench.result.details["nginx"] = {
+        "floor": f"nginx serving the same bytes as /{PLAIN_NAME}",
+        "checked": "first GET from the app, second from the file (nginx's access log)",
+    }
+
+
 def comments_page_logged_in(bench: Bench) -> None:
     """The same page for a logged-in reader: comment form, CSRF token, never from the cache."""
     writer = bench.seed["writers"][0]
@@ -374,6 +422,7 @@ SCENARIOS: list[Scenario] = [
     seed_comments,
     comments_page,
     comments_page_cached,
+    comments_page_nginx,
     comments_page_logged_in,
     comment_posts,
     worker_memory,

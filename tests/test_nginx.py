@@ -3,12 +3,7 @@ renders: anonymous pages come from the static folder, everything personal reache
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +19,7 @@ from blog.extensions import db
 from blog.models import Comment, CommentStatus
 from blog.moderation.service import Action, moderate
 from blog.page_cache import page_cache
+from blog.page_cache.nginx_local import MARK_HEADER, LocalNginx, find_nginx
 from tests.auth_helpers import ESSAY, FastServer, logged_in, new_comment_id, post_comment
 from tests.databases import skip_or_fail
 from tests.oauth_site import OAuthSite
@@ -31,30 +27,8 @@ from tests.oauth_site import OAuthSite
 # nginx only reads files and proxies: one run is enough, not one per database backend.
 pytestmark = pytest.mark.sqlite_only
 
-SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
-NGINX = shutil.which("nginx", path=SEARCH_PATH)
-MARK = "X-Test-Mark"  # names a request in nginx's access log; nginx routes on no header
+MARK = MARK_HEADER
 LOGGED_IN = "You are commenting using your Google account."
-# The test's own main context around the rendered file, which is an http-context file
-# (README: /etc/nginx/conf.d/blog.conf). It sets only what a private prefix needs: the pid
-# file and the temp folders are compiled in as /run/nginx.pid and /var/lib/nginx/*, which
-# a test must not touch; as root the workers would run as "nobody", who cannot read
-# pytest's 0700 tmp folders, so they keep the current user; the access log records
-# whether nginx asked the app ($upstream_addr) or answered from a file ("-").
-MAIN_CONF = """\
-{user}worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    log_format upstream '$http_x_test_mark $request_method $request_uri $status $upstream_addr';
-    access_log {prefix}/logs/access.log upstream;
-    client_body_temp_path {prefix}/temp/body; proxy_temp_path {prefix}/temp/proxy;
-    fastcgi_temp_path {prefix}/temp/fcgi; uwsgi_temp_path {prefix}/temp/uwsgi;
-    scgi_temp_path {prefix}/temp/scgi;
-    include {prefix}/conf/blog.conf;
-}}
-"""
 
 
 @dataclass
@@ -64,7 +38,7 @@ class Proxied:
     site: OAuthSite
     app_addr: str
     pages: Path
-    log: Path
+    nginx: LocalNginx
 
     @property
     def essay_file(self) -> Path:
@@ -72,56 +46,21 @@ class Proxied:
 
     def upstream(self, mark: str) -> str:
         """Where nginx got its answer to the request marked so: the app's address, or '-'."""
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:  # nginx logs just after it answers: wait for it
-            lines = self.log.read_text().splitlines() if self.log.exists() else []
-            found = [line.split()[-1] for line in lines if line.split()[0] == mark]
-            if found:
-                return found[-1]
-            time.sleep(0.02)
-        raise AssertionError(f"no request marked {mark!r} in nginx's access log")
+        return self.nginx.upstream(mark)
 
 
-def start_nginx(app: Flask, prefix: Path, port: int, upstream: str) -> subprocess.Popen[bytes]:
-    """nginx in the foreground on 127.0.0.1:port with the blog's own rendered config."""
-    assert NGINX is not None
-    for folder in ("conf", "logs", "temp"):
-        (prefix / folder).mkdir(parents=True)
+def site_conf(app: Flask, port: int, upstream: str) -> str:
+    """The blog's own rendered config, as `flask blog nginx-config` prints it."""
     args = ["blog", "nginx-config", "--listen", f"127.0.0.1:{port}", "--upstream", upstream]
     rendered = app.test_cli_runner().invoke(args=args)
     assert rendered.exit_code == 0, rendered.output
-    (prefix / "conf" / "blog.conf").write_text(rendered.output)
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
-    (prefix / "conf" / "nginx.conf").write_text(MAIN_CONF.format(user=user, prefix=prefix))
-    errors = prefix / "logs" / "error.log"  # -e: some builds log to /var/log/nginx at start
-    command = [NGINX, "-p", f"{prefix}/", "-c", f"{prefix}/conf/nginx.conf", "-e", str(errors)]
-    process = subprocess.Popen(
-        [*command, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 10
-    while process.poll() is None and time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.05)
-    stop_nginx(process)
-    log = errors.read_text() if errors.exists() else "(no error log)"
-    raise AssertionError(f"nginx did not start on 127.0.0.1:{port}:\n{log}")
-
-
-def stop_nginx(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()  # SIGTERM: fast shutdown
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return rendered.output
 
 
 @pytest.fixture
 def proxied(essay: Path, make_app: Callable[..., Flask], tmp_path: Path) -> Iterator[Proxied]:
     """The essay's blog on a live server, its identity provider, and nginx in front."""
-    if NGINX is None:
+    if find_nginx() is None:
         skip_or_fail("nginx is not installed (not on PATH, /usr/sbin or /usr/local/sbin)")
     with socket.socket() as sock:  # a free port for nginx
         sock.bind(("127.0.0.1", 0))
@@ -142,10 +81,10 @@ def proxied(essay: Path, make_app: Callable[..., Flask], tmp_path: Path) -> Iter
     idp_server.start()
     site = OAuthSite(app, public, idp_server.server.app.extensions["devidp"], idp_server.url)
     try:  # after the yield runs even when the test fails; finally covers a failed start
-        nginx = start_nginx(app, tmp_path / "nginx", port, f"127.0.0.1:{blog_server.port}")
-        log = tmp_path / "nginx" / "logs" / "access.log"
-        yield Proxied(site, f"127.0.0.1:{blog_server.port}", pages, log)
-        stop_nginx(nginx)
+        app_addr = f"127.0.0.1:{blog_server.port}"
+        conf = site_conf(app, port, app_addr)
+        with LocalNginx(tmp_path / "nginx", conf, [port]) as nginx:
+            yield Proxied(site, app_addr, pages, nginx)
     finally:
         cache = page_cache(app)
         if cache is not None and cache.maintenance is not None:
