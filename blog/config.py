@@ -77,6 +77,8 @@ def load_settings(
         "PAGE_CACHE": _bool(env.get("BLOG_PAGE_CACHE"), True),
         "PAGE_CACHE_BYTES": _int(env, "BLOG_PAGE_CACHE_BYTES", 32 * 1024 * 1024),
         "PAGE_CACHE_SECONDS": _int(env, "BLOG_PAGE_CACHE_SECONDS", 3600),
+        # Rendered post shells and comment threads, per process (blog/fragments.py).
+        "FRAGMENT_CACHE_BYTES": _int(env, "BLOG_FRAGMENT_CACHE_BYTES", 8 * 1024 * 1024),
         # Default: beside an SQLite file, else instance/page-cache (see blog/page_cache).
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")

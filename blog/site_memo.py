@@ -72,16 +72,25 @@ def memoised(key: Hashable, now: datetime, build: Callable[[], T]) -> T:
 
     `build` must return plain data (no ORM objects): the value outlives the request's session.
     """
-    memo: _Memo = current_app.extensions.setdefault(EXTENSION, _Memo())
-    generation = content_generation()
-    if (
-        memo.generation != generation
-        or (memo.expires_at is not None and now >= memo.expires_at)
-        or len(memo.values) >= MAX_ENTRIES
-    ):
+    memo = _fresh_memo(now)
+    if len(memo.values) >= MAX_ENTRIES:
         memo.values.clear()
-        memo.generation = generation
-        memo.expires_at = _next_scheduled(now)
     if key not in memo.values:
         memo.values[key] = build()
     return memo.values[key]
+
+
+def stamp(now: datetime) -> tuple[int, datetime | None]:
+    """What the live content is as of `now`: equal stamps mean the same posts, as published."""
+    memo = _fresh_memo(now)
+    return memo.generation, memo.expires_at
+
+
+def _fresh_memo(now: datetime) -> _Memo:
+    memo: _Memo = current_app.extensions.setdefault(EXTENSION, _Memo())
+    generation = content_generation()
+    if memo.generation != generation or (memo.expires_at is not None and now >= memo.expires_at):
+        memo.values.clear()
+        memo.generation = generation
+        memo.expires_at = _next_scheduled(now)
+    return memo

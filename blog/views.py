@@ -11,11 +11,11 @@ from sqlalchemy import Select
 
 from blog import posts, search
 from blog.clock import utcnow
-from blog.comments.page import comment_context
 from blog.comments.service import comment_counts
 from blog.http_cache import public_page
 from blog.models import Post, PostLayout, TermKind
 from blog.moderation.previews import preview_or_404
+from blog.post_page import post_shell, render_post_page
 
 bp = Blueprint("reader", __name__)
 
@@ -67,27 +67,24 @@ def search_page(query: str, number: int) -> ResponseReturnValue:
 @public_page
 def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
     """A post at its permalink; a wrong date redirects to the right one."""
-    found = posts.find_post(slug, utcnow())
-    if found is None:
+    shell = post_shell(slug, utcnow())
+    if shell is None:
         return preview_or_404(slug)
-    if found.layout is PostLayout.PAGE or found.path != request.path:
-        return redirect(found.path, 301)
-    older, newer = posts.neighbours(found, utcnow())
-    return render_template(
-        "post.html", post=found, older=older, newer=newer, **comment_context(found)
-    )
+    if shell.layout is PostLayout.PAGE or shell.path != request.path:
+        return redirect(shell.path, 301)
+    return render_post_page(shell)
 
 
 @bp.get("/<slug>/")
 @public_page
 def by_slug(slug: str) -> ResponseReturnValue:
     """A standalone page, or a redirect from `/slug/` to the post's permalink."""
-    found = posts.find_post(slug, utcnow())
-    if found is None:
+    shell = post_shell(slug, utcnow())
+    if shell is None:
         return preview_or_404(slug)
-    if found.layout is PostLayout.POST:
-        return redirect(found.path, 301)
-    return render_template("post.html", post=found, older=None, newer=None)
+    if shell.layout is PostLayout.POST:
+        return redirect(shell.path, 301)
+    return render_post_page(shell)
 
 
 @bp.get("/<int(fixed_digits=4):year>/")

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, session
-from sqlalchemy import select
 
 from blog.auth.providers import enabled_providers
 from blog.auth.roles import moderator_user_ids
@@ -15,9 +14,7 @@ from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
-from blog.comments.thread_view import ThreadContext, build_thread
-from blog.extensions import db
-from blog.models import Avatar, Post
+from blog.comments.thread_view import ThreadContext, thread_html
 
 
 def rules() -> service.CommentRules:
@@ -37,16 +34,6 @@ def rules() -> service.CommentRules:
     )
 
 
-def avatar_digests(user_ids: set[int]) -> dict[int, str]:
-    """Stored avatars' digests by user, in one query."""
-    if not user_ids:
-        return {}
-    rows = db.session.execute(
-        select(Avatar.user_id, Avatar.digest).where(Avatar.user_id.in_(user_ids))
-    ).all()
-    return {user_id: digest for user_id, digest in rows}
-
-
 def _user_ids(nodes: list[service.ThreadNode]) -> set[int]:
     ids: set[int] = set()
     for node in nodes:
@@ -57,7 +44,7 @@ def _user_ids(nodes: list[service.ThreadNode]) -> set[int]:
 
 
 def comment_context(
-    post: Post,
+    post: service.CommentTarget,
     error: str | None = None,
     body: str | None = None,
     parent_id: int | None = None,
@@ -81,14 +68,13 @@ def comment_context(
     now = utcnow()
     if started is None or started > now:
         started = draft.started_at if draft is not None else now
-    user_ids = _user_ids(nodes)
     is_open = service.comments_open(post, now, limits)
-    thread = build_thread(
+    thread = thread_html(
+        post.id,
         nodes,
         ThreadContext(
             viewer_id=user.id if user is not None else None,
-            avatars=avatar_digests(user_ids),
-            author_ids=frozenset(moderator_user_ids(user_ids)),
+            author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
             comments_open=is_open,
             max_depth=limits.max_depth,
             can_edit=lambda c: service.can_edit(c, now, limits),

@@ -6,8 +6,9 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from blog.comments.rules import (
@@ -22,10 +23,34 @@ from blog.comments.rules import (
 from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Comment, CommentStatus, Post, PostLayout, PostStatus, User
+from blog.models import Avatar, Comment, CommentStatus, Post, PostLayout, PostStatus, User
 
 log = logging.getLogger(__name__)
 __all__ = ["CommentRejected", "CommentRules", "Submission", "ThreadNode"]
+
+
+class CommentTarget(Protocol):
+    """What the comment section reads of its post: an ORM Post or a rendered shell."""
+
+    @property
+    def id(self) -> int:
+        """The post's id."""
+        ...
+
+    @property
+    def path(self) -> str:
+        """The post's permalink."""
+        ...
+
+    @property
+    def comments_open(self) -> bool:
+        """False when the front matter closed comments."""
+        ...
+
+    @property
+    def published_at(self) -> datetime:
+        """When the post went live."""
+        ...
 
 
 class CommentRejected(Exception):
@@ -38,11 +63,26 @@ class CommentRejected(Exception):
         self.retry_after = retry_after
 
 
+class ShownComment(NamedTuple):
+    """What the thread shows of a comment: a row, hashable, so that it can key the rendering."""
+
+    id: int
+    parent_id: int | None
+    user_id: int | None
+    author_name: str
+    body_html: str
+    status: CommentStatus
+    depth: int
+    created_at: datetime
+    edited_at: datetime | None
+    avatar_digest: str | None
+
+
 @dataclass
 class ThreadNode:
     """A comment with its visible replies."""
 
-    comment: Comment
+    comment: ShownComment
     replies: list[ThreadNode] = field(default_factory=list)
 
 
@@ -61,7 +101,7 @@ def commentable_post(post_id: int | None, now: datetime, rules: CommentRules) ->
     return post
 
 
-def comments_open(post: Post, now: datetime, rules: CommentRules) -> bool:
+def comments_open(post: CommentTarget, now: datetime, rules: CommentRules) -> bool:
     """Open unless closed in the front matter or older than the automatic limit."""
     if not post.comments_open:
         return False
@@ -204,7 +244,7 @@ def owned_comment(comment_id: int, user: User) -> Comment:
     return comment
 
 
-def can_edit(comment: Comment, now: datetime, rules: CommentRules) -> bool:
+def can_edit(comment: Comment | ShownComment, now: datetime, rules: CommentRules) -> bool:
     """Authors may edit within the edit window."""
     return comment.status is not CommentStatus.DELETED and now - comment.created_at <= timedelta(
         minutes=rules.edit_minutes
@@ -241,22 +281,42 @@ def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
     return comment
 
 
-def thread(post: Post, viewer_id: int | None = None) -> list[ThreadNode]:
+_SHOWN = (
+    select(
+        Comment.id,
+        Comment.parent_id,
+        Comment.user_id,
+        Comment.author_name,
+        Comment.body_html,
+        Comment.status,
+        Comment.depth,
+        Comment.created_at,
+        Comment.edited_at,
+        Avatar.digest,
+    )
+    .outerjoin(Avatar, Avatar.user_id == Comment.user_id)
+    .order_by(Comment.created_at, Comment.id)
+)
+# Built once: a statement made per request costs more than the query it runs.
+_PUBLIC_THREAD = _SHOWN.where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED]),
+)
+_VIEWER_THREAD = _SHOWN.where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
+    | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == bindparam("viewer_id"))),
+)
+
+
+def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode]:
     """The visible comment tree, oldest first: approved comments, the viewer's own held ones,
     and deleted ones only where they have visible replies."""
-    visible: ColumnElement[bool] = Comment.status.in_(
-        [CommentStatus.APPROVED, CommentStatus.DELETED]
-    )
-    if viewer_id is not None:
-        visible = visible | (
-            (Comment.status == CommentStatus.PENDING) & (Comment.user_id == viewer_id)
-        )
-    comments = db.session.scalars(
-        select(Comment)
-        .where(Comment.post_id == post.id, visible)
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    nodes = {c.id: ThreadNode(c) for c in comments}
+    if viewer_id is None:
+        rows = db.session.execute(_PUBLIC_THREAD, {"post_id": post.id})
+    else:
+        rows = db.session.execute(_VIEWER_THREAD, {"post_id": post.id, "viewer_id": viewer_id})
+    nodes = {row[0]: ThreadNode(ShownComment._make(row)) for row in rows}
     roots: list[ThreadNode] = []
     for node in nodes.values():
         parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None

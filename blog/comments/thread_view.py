@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import request, url_for
+from flask import render_template, request, url_for
 from markupsafe import Markup
 
-from blog.comments.service import ThreadNode
-from blog.models import Comment, CommentStatus
+from blog.comments.service import ShownComment, ThreadNode
+from blog.fragments import cached
+from blog.models import CommentStatus
 from blog.templating import format_datetime, local_time
 
 
@@ -44,16 +45,15 @@ class ThreadContext:
     """What every comment's view depends on besides the comment itself."""
 
     viewer_id: int | None
-    avatars: dict[int, str]
     author_ids: frozenset[int]
     comments_open: bool
     max_depth: int
-    can_edit: Callable[[Comment], bool]
+    can_edit: Callable[[ShownComment], bool]
 
 
-def _avatar_src(comment: Comment, avatars: dict[int, str], root: str) -> str:
-    if comment.user_id and comment.user_id in avatars:
-        return f"{root}/avatars/{comment.user_id}.png?v={avatars[comment.user_id]}"
+def _avatar_src(comment: ShownComment, root: str) -> str:
+    if comment.user_id and comment.avatar_digest:
+        return f"{root}/avatars/{comment.user_id}.png?v={comment.avatar_digest}"
     return f"{root}/avatars/{comment.user_id or 'anonymous'}.svg"
 
 
@@ -72,7 +72,7 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 pending=c.status is CommentStatus.PENDING,
                 author_name=c.author_name,
                 is_author=c.user_id in ctx.author_ids,
-                avatar_src=_avatar_src(c, ctx.avatars, root),
+                avatar_src=_avatar_src(c, root),
                 time_iso=local_time(c.created_at).isoformat(timespec="seconds"),
                 time_text=format_datetime(c.created_at),
                 edited=c.edited_at is not None,
@@ -87,3 +87,33 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
             )
         )
     return views
+
+
+def _rows(nodes: list[ThreadNode]) -> tuple[ShownComment, ...]:
+    found: list[ShownComment] = []
+    for node in nodes:
+        found.append(node.comment)
+        found.extend(_rows(node.replies))
+    return tuple(found)
+
+
+def thread_html(post_id: int, nodes: list[ThreadNode], ctx: ThreadContext) -> Markup:
+    """The rendered comment list; without the viewer's own comments, kept and shared.
+
+    Every value a comment's markup depends on is in the key (its row, the Author badges,
+    whether replies are open), so a kept rendering is never stale; the viewer's own comments
+    carry their edit and delete forms and are rendered afresh.
+    """
+    if not nodes:
+        return Markup("")
+    rows = _rows(nodes)
+    if ctx.viewer_id is not None and any(row.user_id == ctx.viewer_id for row in rows):
+        return _render(nodes, ctx)
+    authors = tuple(sorted(ctx.author_ids))
+    key = ("thread", post_id, request.script_root, ctx.comments_open, ctx.max_depth, authors, rows)
+    return cached(key, lambda: _render(nodes, ctx), len)
+
+
+def _render(nodes: list[ThreadNode], ctx: ThreadContext) -> Markup:
+    html = render_template("comments/thread.html", thread=build_thread(nodes, ctx))
+    return Markup(html)  # noqa: S704 - a template's output, escaped by Jinja

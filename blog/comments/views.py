@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -25,39 +24,18 @@ from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import discard_draft, save_draft
 from blog.comments.form_timing import read_started
-from blog.comments.page import comment_context, rules
+from blog.comments.page import rules
 from blog.comments.rules import Submission
 from blog.extensions import db
 from blog.formdata import parse_int
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
 from blog.models import Avatar, Comment, CommentStatus, Post
+from blog.post_page import post_page_response, post_shell
 
 bp = Blueprint("comments", __name__)
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
-
-
-def render_post_page(
-    post: Post,
-    status: int,
-    error: str,
-    body: str,
-    parent_id: int | None,
-    started: datetime | None = None,
-) -> Response:
-    """The post page, optionally with a rejected comment shown back with its error."""
-    older, newer = posts.neighbours(post, utcnow())
-    html = render_template(
-        "post.html",
-        post=post,
-        older=older,
-        newer=newer,
-        **comment_context(post, error=error, body=body, parent_id=parent_id, started=started),
-    )
-    response = make_response(html, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _form_post() -> Post | None:
@@ -69,7 +47,12 @@ def _kept(post: Post, status: int, message: str, retry_after: int | None = None)
     body = request.form.get("comment", "")
     started = read_started(request.form.get("form_started"))
     save_draft(post.id, parent_id, body, utcnow(), started)
-    response = render_post_page(post, status, message, body, parent_id, started)
+    shell = post_shell(post.slug, utcnow())
+    if shell is None:
+        abort(404, "That post does not exist (any more).")
+    response = post_page_response(
+        shell, status, error=message, body=body, parent_id=parent_id, started=started
+    )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -171,6 +171,14 @@ def _record(post: Post) -> None:
             loaded.add(int(identity[0]))
 
 
+def record_post_shown(post_id: int) -> None:
+    """Tag the page being rendered with a post it shows without loading it (from a memo)."""
+    if has_request_context():
+        loaded: set[int] | None = g.get(LOADED)
+        if loaded is not None:
+            loaded.add(post_id)
+
+
 def _on_load(post: Post, _context: Any) -> None:
     _record(post)
 

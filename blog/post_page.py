@@ -1,0 +1,103 @@
+"""The post page: a shell rendered once per content stamp, around a comment section per request.
+
+Everything on a post page but its comment section (header, article, share links, neighbours,
+sidebar) changes only when a sync changes the content or a scheduled post goes live: that is
+the site memo's stamp. So the shell is rendered once per stamp, post and host, kept in the
+fragment cache, and each request renders only the comment section, which differs per viewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, make_response, render_template, request
+from markupsafe import Markup
+
+from blog import posts
+from blog.fragments import cached
+from blog.models import Post, PostLayout
+from blog.page_cache.tracking import record_post_shown
+from blog.site_memo import stamp
+
+# Where the comment section goes. A post's own HTML could hold the same comment, but nothing
+# after the slot comes from a post unescaped, so the last occurrence is the slot.
+COMMENTS_SLOT = "<!--blog:comment-section-->"
+
+
+@dataclass(frozen=True)
+class PostShell:
+    """A rendered post page without its comment section, and what the section needs."""
+
+    id: int
+    slug: str
+    path: str
+    layout: PostLayout
+    published_at: datetime
+    comments_open: bool
+    before: str
+    after: str
+
+    @property
+    def size(self) -> int:
+        """Bytes this shell costs in memory, roughly."""
+        return len(self.before) + len(self.after)
+
+
+def post_shell(slug: str, now: datetime) -> PostShell | None:
+    """The live post or page at `slug`, rendered but for its comments; None when there is none."""
+    # Without BLOG_SITE_URL the page's absolute links come from the Host header.
+    host = "" if current_app.config["SITE_URL"] else request.host_url
+    shell = cached(("post-shell", stamp(now), slug, host), lambda: _render(slug, now), _size)
+    if shell is not None:
+        record_post_shown(shell.id)
+    return shell
+
+
+def _size(shell: PostShell | None) -> int:
+    return shell.size if shell is not None else 0
+
+
+def _render(slug: str, now: datetime) -> PostShell | None:
+    post: Post | None = posts.find_post(slug, now)
+    if post is None:
+        return None
+    older, newer = posts.neighbours(post, now) if post.layout is PostLayout.POST else (None, None)
+    html = render_template(
+        "post.html",
+        post=post,
+        older=older,
+        newer=newer,
+        comment_section=Markup(COMMENTS_SLOT),  # noqa: S704 - a constant
+    )
+    before, _slot, after = html.rpartition(COMMENTS_SLOT)
+    return PostShell(
+        id=post.id,
+        slug=post.slug,
+        path=post.path,
+        layout=post.layout,
+        published_at=post.published_at,
+        comments_open=post.comments_open,
+        before=before,
+        after=after,
+    )
+
+
+def render_post_page(shell: PostShell, **comment_args: Any) -> str:
+    """The whole page: the shell with this request's comment section in its slot."""
+    if shell.layout is not PostLayout.POST:
+        return shell.before + shell.after
+    from blog.comments.page import comment_context
+
+    section = render_template(
+        "comments/section.html", post=shell, **comment_context(shell, **comment_args)
+    )
+    return shell.before + section + shell.after
+
+
+def post_page_response(shell: PostShell, status: int, **comment_args: Any) -> Response:
+    """The page with a comment shown back (an error, a kept draft): personal, never stored."""
+    response = make_response(render_post_page(shell, **comment_args), status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
