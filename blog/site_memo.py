@@ -36,12 +36,14 @@ class _Memo:
     values: dict[Hashable, Any] = field(default_factory=dict)
 
 
+# Built once: nearly every page reads it, and building a statement costs more than running it.
+_GENERATION = select(ContentGeneration.value).where(ContentGeneration.id == GENERATION_ROW)
+
+
 def content_generation() -> int:
     """The current content generation, read once per request."""
     if "content_generation" not in g:
-        value = db.session.scalar(
-            select(ContentGeneration.value).where(ContentGeneration.id == GENERATION_ROW)
-        )
+        value = db.session.scalar(_GENERATION)
         g.content_generation = int(value or 0)
     return int(g.content_generation)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from blog.auth.providers import PROVIDERS
 from blog.extensions import db
@@ -70,24 +70,28 @@ def _memo() -> dict[int, bool]:
     return memo
 
 
+_GRANTED_BY_SUBJECT = exists().where(
+    ModeratorGrant.provider == Identity.provider, ModeratorGrant.subject == Identity.subject
+)
+_GRANTED_BY_EMAIL = exists().where(
+    ModeratorGrant.email.is_not(None), ModeratorGrant.email == func.lower(Identity.email)
+)
+# Built once: the post page asks on every view, and building costs more than running it.
+_IDENTITIES_WITH_GRANTS = select(
+    Identity.user_id,
+    Identity.provider,
+    Identity.subject,
+    Identity.email,
+    Identity.email_verified,
+    _GRANTED_BY_SUBJECT.label("granted"),
+    _GRANTED_BY_EMAIL.label("granted_email"),
+).where(Identity.user_id.in_(bindparam("user_ids", expanding=True)))
+
+
 def _lookup(user_ids: set[int]) -> dict[int, bool]:
     """Whether each of these users is a moderator, configured or granted, in one query."""
-    grant = ModeratorGrant
-    by_subject = exists().where(
-        grant.provider == Identity.provider, grant.subject == Identity.subject
-    )
-    by_email = exists().where(grant.email.is_not(None), grant.email == func.lower(Identity.email))
-    rows = db.session.execute(
-        select(
-            Identity.user_id,
-            Identity.provider,
-            Identity.subject,
-            Identity.email,
-            Identity.email_verified,
-            by_subject.label("granted"),
-            by_email.label("granted_email"),
-        ).where(Identity.user_id.in_(user_ids))
-    ).all()
+    params = {"user_ids": sorted(user_ids)}
+    rows = db.session.connection().execute(_IDENTITIES_WITH_GRANTS, params).all()
     listed = configured_moderators(current_app.config)
     found = dict.fromkeys(user_ids, False)
     for row in rows:

@@ -312,10 +312,12 @@ _VIEWER_THREAD = _SHOWN.where(
 def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode]:
     """The visible comment tree, oldest first: approved comments, the viewer's own held ones,
     and deleted ones only where they have visible replies."""
+    # On the connection: plain rows, without the ORM's per-row loading machinery.
+    connection = db.session.connection()
     if viewer_id is None:
-        rows = db.session.execute(_PUBLIC_THREAD, {"post_id": post.id})
+        rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id})
     else:
-        rows = db.session.execute(_VIEWER_THREAD, {"post_id": post.id, "viewer_id": viewer_id})
+        rows = connection.execute(_VIEWER_THREAD, {"post_id": post.id, "viewer_id": viewer_id})
     nodes = {row[0]: ThreadNode(ShownComment._make(row)) for row in rows}
     roots: list[ThreadNode] = []
     for node in nodes.values():
