@@ -7,13 +7,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Select
 
 from blog import posts, search
 from blog.clock import utcnow
-from blog.comments.service import comment_counts
 from blog.http_cache import public_page
-from blog.models import Post, PostLayout, TermKind
+from blog.listing_page import listing_page
+from blog.models import PostLayout, TermKind
 from blog.moderation.previews import preview_or_404
 from blog.post_page import post_shell, render_post_page
 
@@ -24,18 +23,6 @@ def _per_page() -> int:
     return int(current_app.config["POSTS_PER_PAGE"])
 
 
-def _listing(query: Select[Post], number: int, empty_ok: bool = False, **context: object) -> str:
-    # One listing, whatever its page number: the endpoint and its arguments name it.
-    count_key = ("total", context.get("endpoint"), repr(context.get("endpoint_args")))
-    page = posts.paginate(query, number, _per_page(), count_key, utcnow())
-    # An archive or term with nothing live (yet) is not found, as on WordPress: a 200 would
-    # reveal a scheduled post's tags and invite crawlers to index empty pages.
-    if page is None or (page.total == 0 and not empty_ok):
-        abort(404)
-    counts = comment_counts([p.id for p in page.posts])
-    return render_template("listing.html", page=page, comment_counts=counts, **context)
-
-
 @bp.get("/")
 @bp.get("/page/<int:number>/")
 @public_page
@@ -43,7 +30,7 @@ def home(number: int = 1) -> ResponseReturnValue:
     """The newest posts with excerpts; `?s=` searches instead."""
     if "s" in request.args:
         return search_page(request.args.get("s", ""), number)
-    return _listing(
+    return listing_page(
         posts.live(utcnow()), number, empty_ok=True, heading=None, endpoint="reader.home"
     )
 
@@ -97,7 +84,7 @@ def archive(year: int, month: int | None = None, number: int = 1) -> ResponseRet
     if month is not None and not 1 <= month <= 12:
         abort(404)
     heading = f"{calendar.month_name[month]} {year}" if month else str(year)
-    return _listing(
+    return listing_page(
         posts.in_archive(year, month, utcnow(), ZoneInfo(current_app.config["TIMEZONE"])),
         number,
         heading=f"Archives: {heading}",
@@ -128,7 +115,7 @@ def _term_listing(kind: TermKind, slug: str, number: int, label: str) -> Respons
     term = posts.find_term(kind, slug)
     if term is None:
         abort(404)
-    return _listing(
+    return listing_page(
         posts.with_term(term, utcnow()),
         number,
         heading=f"{label}: {term.name}",

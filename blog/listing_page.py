@@ -1,0 +1,78 @@
+"""Listing pages (home, archives, terms) rendered once per content stamp and comment counts.
+
+Which posts a listing page shows changes only with the content (the site memo's stamp); what
+else it shows of them that can change is their comment counts. So the page's post ids are
+memoised, the counts are read per request (one indexed query), and the rendered page is kept
+in the fragment cache under both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import Select
+
+from blog import posts
+from blog.clock import utcnow
+from blog.comments.service import comment_counts
+from blog.fragments import cached
+from blog.models import Post
+from blog.page_cache.tracking import record_post_shown
+from blog.site_memo import memoised, stamp
+
+
+@dataclass(frozen=True)
+class ShownPage:
+    """Which posts one page of a listing shows, newest first, and how many the listing has."""
+
+    post_ids: tuple[int, ...]
+    total: int
+
+
+def listing_page(query: Select[Post], number: int, empty_ok: bool = False, **context: Any) -> str:
+    """One page of a listing; 404 past its end, or when it is empty and may not be."""
+    now = utcnow()
+    # One listing, whatever its page number: the endpoint and its arguments name it.
+    name = (context.get("endpoint"), repr(context.get("endpoint_args")))
+    per_page = int(current_app.config["POSTS_PER_PAGE"])
+    shown = memoised(
+        ("listing", *name, number), now, lambda: _shown(query, number, per_page, name, now)
+    )
+    # An archive or term with nothing live (yet) is not found, as on WordPress: a 200 would
+    # reveal a scheduled post's tags and invite crawlers to index empty pages.
+    if shown is None or (shown.total == 0 and not empty_ok):
+        abort(404)
+    counts = comment_counts(list(shown.post_ids))
+    for post_id in shown.post_ids:
+        record_post_shown(post_id)
+    host = "" if current_app.config["SITE_URL"] else request.host_url
+    key = ("listing", stamp(now), *name, number, host, tuple(sorted(counts.items())))
+    return cached(key, lambda: _render(query, number, per_page, name, now, counts, context), len)
+
+
+def _shown(
+    query: Select[Post], number: int, per_page: int, name: Hashable, now: datetime
+) -> ShownPage | None:
+    page = posts.paginate(query, number, per_page, ("total", name), now)
+    if page is None:
+        return None
+    return ShownPage(tuple(p.id for p in page.posts), page.total)
+
+
+def _render(
+    query: Select[Post],
+    number: int,
+    per_page: int,
+    name: Hashable,
+    now: datetime,
+    counts: dict[int, int],
+    context: dict[str, Any],
+) -> str:
+    page = posts.paginate(query, number, per_page, ("total", name), now)
+    if page is None:  # the content moved on between the memo and now: render it as it is
+        abort(404)
+    return render_template("listing.html", page=page, comment_counts=counts, **context)
