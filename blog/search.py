@@ -62,12 +62,16 @@ def search_posts(query: str, now: datetime, limit: int = 20, offset: int = 0) ->
         return []
     if _is_sqlite():
         match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+        # Ranked first, then snippets for the page's rows only: a snippet re-reads its whole
+        # document, and a common word matches most of the blog.
         sql = text(
-            "SELECT post_search.rowid, snippet(post_search, 1, :start, :stop, '…', 24) AS snip "
-            "FROM post_search JOIN posts ON posts.id = post_search.rowid "
-            "WHERE post_search MATCH :match AND posts.status = :status "
-            "AND posts.published_at <= :now "
-            "ORDER BY bm25(post_search, 10.0, 1.0) LIMIT :limit OFFSET :offset"
+            "SELECT rowid, snippet(post_search, 1, :start, :stop, '…', 24) AS snip "
+            "FROM post_search WHERE post_search MATCH :match AND rowid IN ("
+            " SELECT post_search.rowid FROM post_search JOIN posts ON posts.id = post_search.rowid"
+            " WHERE post_search MATCH :match AND posts.status = :status"
+            " AND posts.published_at <= :now"
+            " ORDER BY bm25(post_search, 10.0, 1.0) LIMIT :limit OFFSET :offset) "
+            "ORDER BY bm25(post_search, 10.0, 1.0)"
         )
         params: dict[str, object] = {"match": match}
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -10,11 +11,13 @@ from flask.typing import ResponseReturnValue
 
 from blog import posts, search
 from blog.clock import utcnow
+from blog.fragments import cached
 from blog.http_cache import public_page
 from blog.listing_page import listing_page
 from blog.models import PostLayout, TermKind
 from blog.moderation.previews import preview_or_404
 from blog.post_page import post_shell, render_post_page
+from blog.site_memo import stamp
 
 bp = Blueprint("reader", __name__)
 
@@ -36,10 +39,17 @@ def home(number: int = 1) -> ResponseReturnValue:
 
 
 def search_page(query: str, number: int) -> ResponseReturnValue:
-    """Ranked full-text results with highlighted snippets."""
+    """Ranked full-text results with highlighted snippets, kept until the content changes."""
     query = query.strip()[:200]
+    now = utcnow()
+    host = "" if current_app.config["SITE_URL"] else request.host_url
+    key = ("search", stamp(now), query, number, host)
+    return cached(key, lambda: _render_search(query, number, now), len)
+
+
+def _render_search(query: str, number: int, now: datetime) -> str:
     per_page = _per_page()
-    hits = search.search_posts(query, utcnow(), limit=per_page + 1, offset=(number - 1) * per_page)
+    hits = search.search_posts(query, now, limit=per_page + 1, offset=(number - 1) * per_page)
     return render_template(
         "search.html",
         query=query,
