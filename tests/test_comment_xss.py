@@ -96,6 +96,19 @@ def test_render_comment_makes_every_payload_inert(corpus: str) -> None:
     assert len(payloads) > 10
 
 
+def test_render_comment_keeps_no_state_between_comments() -> None:
+    """One renderer serves every comment of a thread: nothing of one leaks into the next."""
+    text = "A [link](https://example.com/a) and `code`\n\n```\nfenced <b>\n```\n\n- one\n- two"
+    first = render_comment(text)
+    render_comment("Unclosed ``` fence\n\n1. a\n\n* b\n\n[ref]: https://example.com/ref")
+    assert render_comment(text) == first
+    assert render_comment("[ref] stays text") == "<p>[ref] stays text</p>"
+    assert (
+        '<a href="https://example.com/a" rel="nofollow ugc noopener noreferrer">link</a>' in first
+    )
+    assert "&lt;b&gt;" in first
+
+
 def test_render_comment_checker_catches_what_it_should() -> None:
     """The checker itself: raw dangerous markup is reported."""
     assert check_fragment('<img src=x onerror="alert(1)">') != []

@@ -139,14 +139,16 @@ def create_comment(
     user: User, submission: Submission, now: datetime, rules: CommentRules, ip_key: str
 ) -> Comment:
     """Apply every rule in order and store the comment, or raise CommentRejected."""
+    # The text is checked and rendered before the write lock: other writers need not wait.
+    text = _clean_body(submission.body, rules)
+    html = render_comment(text)
+    digest = body_hash(text)
     with write_transaction():
         post = commentable_post(submission.post_id, now, rules)
         if user.banned_at(now) and not submission.is_moderator:
             raise CommentRejected(ban_message(user), 403)
-        text = _clean_body(submission.body, rules)
         parent = _parent(post, submission.parent_id, rules)
         parent_key = parent.id if parent else 0
-        digest = body_hash(text)
         _refuse_duplicate(user, post.id, parent_key, digest)
         if not submission.is_moderator:
             try:
@@ -156,7 +158,6 @@ def create_comment(
                 # above shows up here first: it is still a duplicate (409), not a flood (429).
                 _refuse_duplicate(user, post.id, parent_key, digest)
                 raise
-        html = render_comment(text)
         spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
         hold = hold_reason(text, html, user.display_name, user.email, _approved_before(user), rules)
         comment = Comment(
@@ -315,9 +316,10 @@ def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode
     # On the connection: plain rows, without the ORM's per-row loading machinery.
     connection = db.session.connection()
     if viewer_id is None:
-        rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id})
+        rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id}).all()
     else:
-        rows = connection.execute(_VIEWER_THREAD, {"post_id": post.id, "viewer_id": viewer_id})
+        params = {"post_id": post.id, "viewer_id": viewer_id}
+        rows = connection.execute(_VIEWER_THREAD, params).all()
     nodes = {row[0]: ThreadNode(ShownComment._make(row)) for row in rows}
     roots: list[ThreadNode] = []
     for node in nodes.values():

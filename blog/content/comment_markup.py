@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import markdown
 import nh3
 
@@ -21,9 +23,25 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\x00", "").strip()
 
 
+_local = threading.local()
+
+
+def _renderer() -> markdown.Markdown:
+    # Building a Markdown instance costs more than converting a comment; one per thread,
+    # since an instance keeps state while it converts.
+    found: markdown.Markdown | None = getattr(_local, "markdown", None)
+    if found is None:
+        found = _local.markdown = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    return found
+
+
 def render_comment(text: str) -> str:
     """Markdown (paragraphs, breaks, emphasis, code, links, quotes, lists) to safe HTML."""
-    html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
+    renderer = _renderer()
+    try:
+        html = renderer.convert(text)
+    finally:
+        renderer.reset()
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -60,6 +60,8 @@ def _author_email() -> str:
 def comment_created(comment_id: int) -> None:
     """Queue the mail a new comment causes: the author always, subscribers when approved."""
     try:
+        if not _may_notify(comment_id):
+            return  # no write lock taken for nothing: most comments send no mail
         with write_transaction():
             comment = db.session.get(Comment, comment_id)
             if comment is None:
@@ -71,6 +73,27 @@ def comment_created(comment_id: int) -> None:
     except SQLAlchemyError:
         # The comment is stored: a failed notification is logged, never the reader's problem.
         log.exception("could not queue the mail for comment %s", comment_id)
+
+
+def _may_notify(comment_id: int) -> bool:
+    """Whether a new comment might cause mail: an author address, or thread subscribers."""
+    if _author_email():
+        return True
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.status is not CommentStatus.APPROVED:
+        return False
+    return bool(
+        db.session.scalar(
+            select(Subscription.id)
+            .where(
+                Subscription.kind == SubscriptionKind.THREAD,
+                Subscription.post_id == comment.post_id,
+                Subscription.confirmed_at.is_not(None),
+                Subscription.unsubscribed_at.is_(None),
+            )
+            .limit(1)
+        )
+    )
 
 
 def comment_approved(comment_id: int, now: datetime | None = None) -> None:
