@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from blog.content.frontmatter import slugify
+from blog.content.inline_filter import InlineFilterExtension
 
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
 WORDS_PER_MINUTE = 230
@@ -52,10 +54,11 @@ class RenderedPost:
 class _ImageProcessor(Treeprocessor):
     """Points local images at their served URL, adds width/height, notes missing alt text."""
 
-    def __init__(self, md: markdown.Markdown, resolver: ImageResolver | None, warnings: list[str]):
+    def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
-        self.resolver = resolver
-        self.warnings = warnings
+        # Set for each document by Renderer.convert.
+        self.resolver: ImageResolver | None = None
+        self.warnings: list[str] = []
 
     def run(self, root: ET.Element) -> None:
         for img in root.iter("img"):
@@ -77,29 +80,32 @@ class _ImageProcessor(Treeprocessor):
 
 
 class _ImageExtension(Extension):
-    def __init__(self, resolver: ImageResolver | None, warnings: list[str]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.resolver = resolver
-        self.warnings = warnings
+        self.processor: _ImageProcessor | None = None
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_ImageProcessor(md, self.resolver, self.warnings), "blog_img", 5)
+        self.processor = _ImageProcessor(md)
+        md.treeprocessors.register(self.processor, "blog_img", 5)
 
 
-def _markdown(resolver: ImageResolver | None, warnings: list[str]) -> markdown.Markdown:
+def _markdown(images: _ImageExtension, inline_filter: bool = True) -> markdown.Markdown:
+    extensions: list[str | Extension] = [
+        "tables",
+        "footnotes",
+        "fenced_code",
+        "codehilite",
+        "toc",
+        "def_list",
+        "attr_list",
+        "smarty",
+        "sane_lists",
+        images,
+    ]
+    if inline_filter:
+        extensions.append(InlineFilterExtension())  # last: it adapts the others' processors
     return markdown.Markdown(
-        extensions=[
-            "tables",
-            "footnotes",
-            "fenced_code",
-            "codehilite",
-            "toc",
-            "def_list",
-            "attr_list",
-            "smarty",
-            "sane_lists",
-            _ImageExtension(resolver, warnings),
-        ],
+        extensions=extensions,
         extension_configs={
             "codehilite": {"css_class": "highlight", "guess_lang": False},
             "toc": {
@@ -111,6 +117,39 @@ def _markdown(resolver: ImageResolver | None, warnings: list[str]) -> markdown.M
         },
         output_format="html",
     )
+
+
+class Renderer:
+    """One configured Markdown instance, reset between documents instead of rebuilt."""
+
+    def __init__(self, inline_filter: bool = True) -> None:
+        # Building the instance (extensions, patterns, Pygments options) cost ~10% of a render.
+        self.images = _ImageExtension()
+        self.md = _markdown(self.images, inline_filter)
+
+    def convert(self, text: str, resolver: ImageResolver | None) -> tuple[str, str, list[str]]:
+        """Render one document; return (html, toc_html, warnings)."""
+        assert self.images.processor is not None
+        # reset() clears what the last document left: footnotes, references, TOC, stashes.
+        self.md.reset()
+        warnings: list[str] = []
+        self.images.processor.resolver = resolver
+        self.images.processor.warnings = warnings
+        body = self.md.convert(text)
+        toc_tokens = getattr(self.md, "toc_tokens", [])
+        toc = getattr(self.md, "toc", "") if _count_headings(toc_tokens) >= 3 else ""
+        return body, toc, warnings
+
+
+_local = threading.local()
+
+
+def _renderer() -> Renderer:
+    """This thread's renderer: a Markdown instance is not safe to share between threads."""
+    renderer: Renderer | None = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = Renderer()
+    return renderer
 
 
 def _toc_slug(value: str, separator: str) -> str:
@@ -126,12 +165,13 @@ def plain_text(fragment: str) -> str:
 
 def render_markdown(text: str, resolver: ImageResolver | None = None) -> tuple[str, str, list[str]]:
     """Render Markdown; return (html, toc_html, warnings)."""
-    warnings: list[str] = []
-    md = _markdown(resolver, warnings)
-    body = md.convert(text)
-    toc_tokens = getattr(md, "toc_tokens", [])
-    toc = getattr(md, "toc", "") if _count_headings(toc_tokens) >= 3 else ""
-    return body, toc, warnings
+    renderer = _renderer()
+    try:
+        return renderer.convert(text, resolver)
+    except Exception:
+        # A document that failed halfway may leave parser state behind: start afresh.
+        _local.renderer = None
+        raise
 
 
 def _count_headings(tokens: list[dict[str, object]]) -> int:
