@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from blog.comments.rules import (
@@ -149,17 +149,15 @@ def create_comment(
             raise CommentRejected(ban_message(user), 403)
         parent = _parent(post, submission.parent_id, rules)
         parent_key = parent.id if parent else 0
-        _refuse_duplicate(user, post.id, parent_key, digest)
+        history = _history(user, post.id, parent_key, digest)
+        if history.duplicate is not None:
+            raise CommentRejected(DUPLICATE_MESSAGE, 409)
         if not submission.is_moderator:
-            try:
-                _refuse_flood(user, now, rules)
-            except CommentRejected:
-                # On PostgreSQL (read committed) an identical comment committed since the check
-                # above shows up here first: it is still a duplicate (409), not a flood (429).
-                _refuse_duplicate(user, post.id, parent_key, digest)
-                raise
+            _refuse_flood(history.last_at, now, rules)
         spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
-        hold = hold_reason(text, html, user.display_name, user.email, _approved_before(user), rules)
+        hold = hold_reason(
+            text, html, user.display_name, user.email, history.approved is not None, rules
+        )
         comment = Comment(
             post_id=post.id,
             parent_id=parent.id if parent else None,
@@ -199,21 +197,44 @@ def ban_message(user: User) -> str:
     return f"You are banned from commenting until {until}.{reason}"
 
 
-def _refuse_duplicate(user: User, post_id: int, parent_key: int, digest: str) -> None:
-    exists = db.session.scalar(
-        select(Comment.id).where(
-            Comment.user_id == user.id,
-            Comment.post_id == post_id,
-            Comment.parent_key == parent_key,
-            Comment.body_hash == digest,
-        )
+class _History(NamedTuple):
+    duplicate: int | None
+    last_at: datetime | None
+    approved: int | None
+
+
+_USER: BindParameter[int] = bindparam("user_id")
+# One statement, built once, for everything the rules ask of the writer's past comments: one
+# snapshot (so a concurrent duplicate on PostgreSQL is a duplicate, not a flood) and one trip.
+_HISTORY = select(
+    select(Comment.id)
+    .where(
+        Comment.user_id == _USER,
+        Comment.post_id == bindparam("post_id"),
+        Comment.parent_key == bindparam("parent_key"),
+        Comment.body_hash == bindparam("digest"),
     )
-    if exists is not None:
-        raise CommentRejected(DUPLICATE_MESSAGE, 409)
+    .limit(1)
+    .scalar_subquery()
+    .label("duplicate"),
+    select(func.max(Comment.created_at))
+    .where(Comment.user_id == _USER)
+    .scalar_subquery()
+    .label("last_at"),
+    select(Comment.id)
+    .where(Comment.user_id == _USER, Comment.status == CommentStatus.APPROVED)
+    .limit(1)
+    .scalar_subquery()
+    .label("approved"),
+)
 
 
-def _refuse_flood(user: User, now: datetime, rules: CommentRules) -> None:
-    last = db.session.scalar(select(func.max(Comment.created_at)).where(Comment.user_id == user.id))
+def _history(user: User, post_id: int, parent_key: int, digest: str) -> _History:
+    params = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
+    return _History._make(db.session.connection().execute(_HISTORY, params).one())
+
+
+def _refuse_flood(last: datetime | None, now: datetime, rules: CommentRules) -> None:
     if last is None:
         return
     last = last if last.tzinfo else last.replace(tzinfo=UTC)
@@ -224,17 +245,6 @@ def _refuse_flood(user: User, now: datetime, rules: CommentRules) -> None:
             429,
             retry_after=math.ceil(wait),
         )
-
-
-def _approved_before(user: User) -> bool:
-    return (
-        db.session.scalar(
-            select(Comment.id)
-            .where(Comment.user_id == user.id, Comment.status == CommentStatus.APPROVED)
-            .limit(1)
-        )
-        is not None
-    )
 
 
 def owned_comment(comment_id: int, user: User) -> Comment:
