@@ -68,6 +68,11 @@ def init_rate_limits(app: Flask) -> None:
         headers_enabled=False,  # Retry-After is set on the 429 page itself
     )
     limiter.init_app(app)
+    # Every limit is on a view (decorated below), which checks it itself; the app-wide hook
+    # would only look for default limits there are none of, on every page view.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     app.extensions[LIMITER_KEY] = limiter
     for endpoint, setting in LIMITED_ENDPOINTS.items():
         view = app.view_functions[endpoint]
