@@ -8,13 +8,12 @@ from typing import Any
 from flask import current_app, session
 
 from blog.auth.providers import enabled_providers
-from blog.auth.roles import moderator_user_ids
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
-from blog.comments.thread_view import ThreadContext, thread_html
+from blog.comments.thread_view import shown_thread
 
 
 def rules() -> service.CommentRules:
@@ -34,15 +33,6 @@ def rules() -> service.CommentRules:
     )
 
 
-def _user_ids(nodes: list[service.ThreadNode]) -> set[int]:
-    ids: set[int] = set()
-    for node in nodes:
-        if node.comment.user_id is not None:
-            ids.add(node.comment.user_id)
-        ids |= _user_ids(node.replies)
-    return ids
-
-
 def comment_context(
     post: service.CommentTarget,
     error: str | None = None,
@@ -58,7 +48,6 @@ def comment_context(
 
     user = viewer()
     limits = rules()
-    nodes = service.thread(post, user.id if user is not None else None)
     draft = draft_for(post.id) if body is None and has_session_cookie() else None
     if draft is not None:
         body, parent_id = draft.body, draft.parent_id
@@ -69,20 +58,16 @@ def comment_context(
     if started is None or started > now:
         started = draft.started_at if draft is not None else now
     is_open = service.comments_open(post, now, limits)
-    thread = thread_html(
-        post.id,
-        nodes,
-        ThreadContext(
-            viewer_id=user.id if user is not None else None,
-            author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
-            comments_open=is_open,
-            max_depth=limits.max_depth,
-            can_edit=lambda c: service.can_edit(c, now, limits),
-        ),
+    shown = shown_thread(
+        post,
+        user.id if user is not None else None,
+        is_open,
+        limits.max_depth,
+        lambda c: service.can_edit(c, now, limits),
     )
     return {
-        "thread": thread,
-        "comment_count": service.count_visible(nodes),
+        "thread": shown.html,
+        "comment_count": shown.count,
         "viewer": user,
         "viewer_provider": provider_label(provider) if provider else None,
         "providers": providers,

@@ -340,6 +340,19 @@ def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode
     return _prune(roots)
 
 
+def has_comments(post_id: int, user_id: int) -> bool:
+    """Whether the user wrote any comment on the post, whatever its status."""
+    found = db.session.connection().execute(_ANY_BY_USER, {"post_id": post_id, "user_id": user_id})
+    return found.first() is not None
+
+
+_ANY_BY_USER = (
+    select(Comment.id)
+    .where(Comment.post_id == bindparam("post_id"), Comment.user_id == bindparam("user_id"))
+    .limit(1)
+)
+
+
 def _prune(nodes: list[ThreadNode]) -> list[ThreadNode]:
     kept = []
     for node in nodes:

@@ -12,9 +12,19 @@ from dataclasses import dataclass, field
 from flask import render_template, request, url_for
 from markupsafe import Markup
 
-from blog.comments.service import ShownComment, ThreadNode
-from blog.fragments import cached
+from blog.auth.roles import moderator_user_ids
+from blog.comments.service import (
+    CommentTarget,
+    ShownComment,
+    ThreadNode,
+    count_visible,
+    has_comments,
+    thread,
+)
+from blog.fragments import fragment_cache
 from blog.models import CommentStatus
+from blog.page_cache import tag_versions
+from blog.page_cache.tracking import SITE, post_tag
 from blog.templating import format_datetime, local_time
 
 
@@ -97,21 +107,55 @@ def _rows(nodes: list[ThreadNode]) -> tuple[ShownComment, ...]:
     return tuple(found)
 
 
-def thread_html(post_id: int, nodes: list[ThreadNode], ctx: ThreadContext) -> Markup:
-    """The rendered comment list; without the viewer's own comments, kept and shared.
+@dataclass(frozen=True)
+class ShownThread:
+    """A post's comment list as rendered, and how many comments it shows."""
 
-    Every value a comment's markup depends on is in the key (its row, the Author badges,
-    whether replies are open), so a kept rendering is never stale; the viewer's own comments
-    carry their edit and delete forms and are rendered afresh.
+    html: Markup
+    count: int
+
+
+def shown_thread(
+    post: CommentTarget,
+    viewer_id: int | None,
+    comments_open: bool,
+    max_depth: int,
+    can_edit: Callable[[ShownComment], bool],
+) -> ShownThread:
+    """The post's rendered comments; kept and shared unless the viewer wrote some of them.
+
+    The key holds the versions of the post's tag and of `site`: every write that changes a
+    comment, its author's avatar or who has the Author badge moves one of them (see
+    blog/page_cache/tracking.py), in every process. A rendering made while any write
+    committed is not kept, as in the page cache. The viewer's own comments carry their edit
+    and delete forms, so a thread with any of them is rendered afresh.
     """
-    if not nodes:
-        return Markup("")
-    rows = _rows(nodes)
-    if ctx.viewer_id is not None and any(row.user_id == ctx.viewer_id for row in rows):
-        return _render(nodes, ctx)
-    authors = tuple(sorted(ctx.author_ids))
-    key = ("thread", post_id, request.script_root, ctx.comments_open, ctx.max_depth, authors, rows)
-    return cached(key, lambda: _render(nodes, ctx), len)
+    versions = tag_versions()
+    key = None
+    seq = 0
+    if versions is not None and (viewer_id is None or not has_comments(post.id, viewer_id)):
+        seq = versions.seq()
+        tags = versions.current((SITE, post_tag(post.id)))
+        key = ("thread", post.id, tags, request.script_root, comments_open, max_depth)
+        found = fragment_cache().get(key)
+        if isinstance(found, ShownThread):
+            return found
+    nodes = thread(post, viewer_id)
+    ctx = ThreadContext(
+        viewer_id=viewer_id,
+        author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
+        comments_open=comments_open,
+        max_depth=max_depth,
+        can_edit=can_edit,
+    )
+    shown = ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
+    if key is not None and versions is not None and versions.seq() == seq:
+        fragment_cache().put(key, shown, len(shown.html))
+    return shown
+
+
+def _user_ids(nodes: list[ThreadNode]) -> set[int]:
+    return {row.user_id for row in _rows(nodes) if row.user_id is not None}
 
 
 def _render(nodes: list[ThreadNode], ctx: ThreadContext) -> Markup:

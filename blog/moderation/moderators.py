@@ -223,9 +223,7 @@ def known_users(moderators: list[Moderator]) -> dict[tuple[str, str], list[str]]
 
 def _refresh_badges() -> None:
     """Cached pages show the Author badge of the old list: make every one stale."""
-    from blog.page_cache import page_cache
+    from blog.page_cache import invalidate
     from blog.page_cache.tracking import SITE
 
-    cache = page_cache()
-    if cache is not None:
-        cache.invalidate({SITE})
+    invalidate({SITE})

@@ -25,10 +25,18 @@ from blog.page_cache.maintenance import channel, start_maintenance
 from blog.page_cache.middleware import PageCacheMiddleware
 from blog.page_cache.static import StaticFolder
 from blog.page_cache.stores import MemoryStore, PageStore, RedisStore
-from blog.page_cache.tracking import EXTENSION, install
+from blog.page_cache.tracking import EXTENSION, VERSIONS_EXTENSION, install
 from blog.page_cache.versions import FileVersions, RedisVersions, Versions
 
-__all__ = ["PageCache", "clear_page_cache", "init_page_cache", "page_cache", "serve_cached_pages"]
+__all__ = [
+    "PageCache",
+    "clear_page_cache",
+    "init_page_cache",
+    "invalidate",
+    "page_cache",
+    "serve_cached_pages",
+    "tag_versions",
+]
 log = logging.getLogger(__name__)
 REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 # Settings that differ between processes of one deployment without changing any page.
@@ -73,22 +81,30 @@ def state_dir(app: Flask) -> Path:
     return Path(app.instance_path) / "page-cache" / key
 
 
-def build_page_cache(app: Flask) -> PageCache:
+def build_versions(app: Flask) -> tuple[Versions, Redis | None]:
+    """The tag versions every process of this blog shares: files beside the database, or Redis."""
+    cfg = app.config
+    if cfg.get("REDIS_URL"):
+        client = Redis.from_url(cfg["REDIS_URL"], **REDIS_TIMEOUTS)
+        return RedisVersions(client, _redis_prefix(app)), client
+    return FileVersions(state_dir(app) / "versions"), None
+
+
+def _redis_prefix(app: Flask) -> str:
+    return str(app.config.get("PAGE_CACHE_REDIS_PREFIX") or "blog:pc:")
+
+
+def build_page_cache(app: Flask, versions: Versions, client: Redis | None) -> PageCache:
     """The configured cache: memory + version files, or Redis for both; plus the static folder."""
     cfg = app.config
     fingerprint = settings_fingerprint(app)
     state = state_dir(app)
-    store: PageStore
-    versions: Versions
-    client: Redis | None = None
-    prefix = str(cfg.get("PAGE_CACHE_REDIS_PREFIX") or "blog:pc:")
-    if cfg.get("REDIS_URL"):
-        client = Redis.from_url(cfg["REDIS_URL"], **REDIS_TIMEOUTS)
-        store = RedisStore(client, prefix)
-        versions = RedisVersions(client, prefix)
-    else:
-        store = MemoryStore(int(cfg["PAGE_CACHE_BYTES"]))
-        versions = FileVersions(state / "versions")
+    prefix = _redis_prefix(app)
+    store: PageStore = (
+        RedisStore(client, prefix)
+        if client is not None
+        else MemoryStore(int(cfg["PAGE_CACHE_BYTES"]))
+    )
     static = None
     if cfg.get("STATIC_CACHE_DIR"):
         root = Path(cfg["STATIC_CACHE_DIR"]).resolve()
@@ -106,11 +122,16 @@ def build_page_cache(app: Flask) -> PageCache:
 
 
 def init_page_cache(app: Flask) -> None:
-    """Create the app's page cache and watch the database (before the start-up sync)."""
-    if not app.config.get("PAGE_CACHE", True):
-        return
+    """Watch the database and keep tag versions; create the page cache when it is on.
+
+    The versions are kept with the page cache off too: rendered fragments (the comment
+    thread) are keyed by them. Call before the start-up sync, so that its writes count.
+    """
     install()
-    app.extensions[EXTENSION] = build_page_cache(app)
+    versions, client = build_versions(app)
+    app.extensions[VERSIONS_EXTENSION] = versions
+    if app.config.get("PAGE_CACHE", True):
+        app.extensions[EXTENSION] = build_page_cache(app, versions, client)
 
 
 def serve_cached_pages(app: Flask) -> None:
@@ -122,6 +143,22 @@ def serve_cached_pages(app: Flask) -> None:
     app.after_request(cache.after)
     # Outermost, so that a hit skips everything; keys come from the raw environ.
     app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache)  # type: ignore[method-assign]
+
+
+def tag_versions(app: Flask | None = None) -> Versions | None:
+    """The app's tag versions (None only for an app made without init_page_cache)."""
+    return (app or current_app).extensions.get(VERSIONS_EXTENSION)
+
+
+def invalidate(tags: set[str]) -> None:
+    """Make pages and fragments showing these tags stale, in every process."""
+    cache = page_cache()
+    if cache is not None:
+        cache.invalidate(tags)
+        return
+    versions = tag_versions()
+    if versions is not None:
+        versions.bump(tags)
 
 
 def page_cache(app: Flask | None = None) -> PageCache | None:

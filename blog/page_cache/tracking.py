@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
@@ -27,6 +27,7 @@ from blog.models import Avatar, Comment, Post, PostAlias, Term
 log = logging.getLogger(__name__)
 PENDING = "blog.page_cache.pending"
 EXTENSION = "blog.page_cache"
+VERSIONS_EXTENSION = "blog.tag_versions"
 LOADED = "page_cache_loaded"
 SITE = "site"
 COMMENTS = "comments"
@@ -150,11 +151,10 @@ def _after_commit(session: Session) -> None:
     tags = session.info.pop(PENDING, None)
     if not tags or not has_app_context():
         return
-    cache = current_app.extensions.get(EXTENSION)
-    if cache is None:
-        return
+    from blog.page_cache import invalidate  # the package imports this module
+
     try:
-        cache.invalidate(tags)
+        invalidate(tags)
     except Exception:
         # The commit has happened; a failed invalidation must not turn it into an error page.
         log.exception("page cache: invalidating %s failed", sorted(tags))

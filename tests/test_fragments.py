@@ -1,0 +1,176 @@
+"""Rendered fragments (post shells, comment threads, listings) with the full-page cache off:
+kept between requests, never stale after a write, never shared where they are personal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from blog.clock import FrozenClock, utcnow
+from blog.extensions import db
+from blog.fragments import FragmentCache, fragment_cache
+from blog.models import Avatar, CommentStatus, User
+from tests.conftest import sync
+from tests.moderation_helpers import (
+    ESSAY,
+    add_comment,
+    add_user,
+    csrf_token,
+    log_in,
+    set_status,
+)
+
+Make = Callable[..., Flask]
+
+
+@pytest.fixture
+def uncached(essay: Path, make_app: Make) -> Flask:
+    """The blog with the full-page cache off: every request reaches the views."""
+    return make_app(PAGE_CACHE=False)
+
+
+def page(app: Flask, path: str = ESSAY) -> str:
+    """A page for an anonymous reader."""
+    response = app.test_client().get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_cache_drops_the_least_recently_used_to_stay_in_its_bytes() -> None:
+    cache = FragmentCache(max_bytes=3000)
+    cache.put("a", "A", 900)
+    cache.put("b", "B", 900)
+    assert cache.get("a") == "A"  # now the most recently used
+    cache.put("c", "C", 900)
+    assert cache.get("b") is None
+    assert (cache.get("a"), cache.get("c")) == ("A", "C")
+    assert cache.used <= 3000
+    cache.put("huge", "H", 5000)
+    assert cache.get("huge") is None and len(cache) == 2
+
+
+def test_a_new_comment_shows_on_the_next_view(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "The first word.")
+    assert "The first word." in page(uncached)
+    kept = len(fragment_cache(uncached))
+    assert kept >= 2  # the shell and the thread
+    assert "The first word." in page(uncached)
+    add_comment(uncached, alice, "A second thought.")
+    html = page(uncached)
+    assert "The first word." in html and "A second thought." in html
+    assert "2 Comments" in html
+
+
+def test_a_held_or_deleted_comment_leaves_the_thread(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    comment = add_comment(uncached, alice, "Soon to be held.")
+    assert "Soon to be held." in page(uncached)
+    set_status(uncached, comment, CommentStatus.PENDING)
+    assert "Soon to be held." not in page(uncached)
+    set_status(uncached, comment, CommentStatus.APPROVED)
+    assert "Soon to be held." in page(uncached)
+
+
+def test_a_bulk_update_and_a_new_avatar_show_at_once(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "Who wrote this?")
+    assert f"/avatars/{alice}.svg" in page(uncached)
+    with uncached.app_context():
+        db.session.add(
+            Avatar(
+                user_id=alice,
+                content_type="image/png",
+                data=b"\x89PNG",
+                digest="d1g3st",
+                fetched_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    assert f"/avatars/{alice}.png?v=d1g3st" in page(uncached)
+    with uncached.app_context():
+        db.session.execute(update(User).where(User.id == alice).values(display_name="Renamed"))
+        db.session.execute(
+            update(db.metadata.tables["comments"]).values(author_name="Someone Else")
+        )
+        db.session.commit()
+    assert "Someone Else" in page(uncached)
+
+
+def test_an_added_moderator_gets_the_badge_at_once(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice", "alice-sub")
+    add_comment(uncached, alice, "Soon a moderator.")
+    assert 'class="author-badge"' not in page(uncached)
+    result = uncached.test_cli_runner().invoke(args=["blog", "admin", "add", "google:alice-sub"])
+    assert result.exit_code == 0, result.output
+    assert 'class="author-badge"' in page(uncached)
+
+
+def test_the_writers_own_comments_are_never_the_shared_rendering(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    bob = add_user(uncached, "Bob")
+    add_comment(uncached, alice, "Alice speaks.")
+    assert "Alice speaks." in page(uncached)  # the shared rendering, kept
+    mine = uncached.test_client()
+    log_in(mine, alice)
+    csrf_token(mine)
+    html = mine.get(ESSAY).get_data(as_text=True)
+    assert 'class="comment-edit-link"' in html and ">Delete</button>" in html
+    theirs = uncached.test_client()
+    log_in(theirs, bob)
+    html = theirs.get(ESSAY).get_data(as_text=True)
+    assert "Alice speaks." in html
+    assert 'class="comment-edit-link"' not in html and ">Delete</button>" not in html
+    assert 'class="comment-edit-link"' not in page(uncached)
+
+
+def test_a_held_comment_is_shown_to_its_writer_only(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "Waiting for approval.", status=CommentStatus.PENDING)
+    assert "Waiting for approval." not in page(uncached)
+    mine = uncached.test_client()
+    log_in(mine, alice)
+    html = mine.get(ESSAY).get_data(as_text=True)
+    assert "Waiting for approval." in html and "awaiting moderation" in html
+    assert "Waiting for approval." not in page(uncached)
+
+
+def test_the_edit_window_closes_on_a_kept_thread(uncached: Flask, clock: FrozenClock) -> None:
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "Editable for a while.")
+    mine = uncached.test_client()
+    log_in(mine, alice)
+    assert 'class="comment-edit-link"' in mine.get(ESSAY).get_data(as_text=True)
+    clock.advance(minutes=16)
+    html = mine.get(ESSAY).get_data(as_text=True)
+    assert 'class="comment-edit-link"' not in html and ">Delete</button>" in html
+
+
+def test_an_edited_post_and_a_new_post_show_after_the_sync(
+    uncached: Flask, write_post: Callable[..., Path]
+) -> None:
+    write_post("fresh-news", title="Fresh News", date="2024-03-01 10:00", body="First draft.")
+    sync(uncached)
+    path = "/2024/03/01/fresh-news/"
+    assert "First draft." in page(uncached, path)
+    assert "Fresh News" in page(uncached, "/")
+    write_post("fresh-news", title="Fresh News", date="2024-03-01 10:00", body="Second draft.")
+    sync(uncached)
+    assert "Second draft." in page(uncached, path)
+    write_post("later-news", title="Later News", date="2024-04-01 10:00")
+    sync(uncached)
+    assert "Later News" in page(uncached, "/")
+    assert "Later News" in page(uncached, path)  # the newer neighbour's link
+
+
+def test_comment_counts_on_the_home_page_follow_the_comments(uncached: Flask) -> None:
+    alice = add_user(uncached, "Alice")
+    assert "1 Comment" not in page(uncached, "/")
+    comment = add_comment(uncached, alice, "Counted.")
+    assert "1 Comment" in page(uncached, "/")
+    set_status(uncached, comment, CommentStatus.SPAM)
+    assert "1 Comment" not in page(uncached, "/")
