@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from flask import Flask, current_app
@@ -74,4 +74,29 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
         return found  # type: ignore[return-value]
     value = build()
     cache.put(key, value, size(value))
+    return value
+
+
+def versioned(
+    key: Hashable, tags: Sequence[str], build: Callable[[], T], size: Callable[[T], int]
+) -> T:
+    """The fragment for `key` as of the current versions of `tags` (see blog/page_cache).
+
+    Versions are read before the database, so a kept fragment is never older than its key;
+    one rendered while any write committed is not kept, as the page cache does with pages.
+    """
+    from blog.page_cache import tag_versions
+
+    versions = tag_versions()
+    if versions is None:
+        return build()
+    seq = versions.seq()
+    full_key = (key, versions.current(tags))
+    cache = fragment_cache()
+    found = cache.get(full_key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    value = build()
+    if versions.seq() == seq:
+        cache.put(full_key, value, size(value))
     return value

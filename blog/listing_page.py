@@ -1,9 +1,9 @@
 """Listing pages (home, archives, terms) rendered once per content stamp and comment counts.
 
 Which posts a listing page shows changes only with the content (the site memo's stamp); what
-else it shows of them that can change is their comment counts. So the page's post ids are
-memoised, the counts are read per request (one indexed query), and the rendered page is kept
-in the fragment cache under both.
+else it shows of them that can change is their comment counts, which move their `post:<id>`
+tags. So the page's post ids are memoised, and the rendered page is kept in the fragment
+cache under the stamp and the versions of those tags: a kept view costs no query but one.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from sqlalchemy import Select
 from blog import posts
 from blog.clock import utcnow
 from blog.comments.service import comment_counts
-from blog.fragments import cached
+from blog.fragments import versioned
 from blog.models import Post
-from blog.page_cache.tracking import record_post_shown
+from blog.page_cache.tracking import SITE, post_tag, record_post_shown
 from blog.site_memo import memoised, stamp
 
 
@@ -46,12 +46,13 @@ def listing_page(query: Select[Post], number: int, empty_ok: bool = False, **con
     # reveal a scheduled post's tags and invite crawlers to index empty pages.
     if shown is None or (shown.total == 0 and not empty_ok):
         abort(404)
-    counts = comment_counts(list(shown.post_ids))
     for post_id in shown.post_ids:
         record_post_shown(post_id)
     host = "" if current_app.config["SITE_URL"] else request.host_url
-    key = ("listing", stamp(now), *name, number, host, tuple(sorted(counts.items())))
-    return cached(key, lambda: _render(query, number, per_page, name, now, counts, context), len)
+    key = ("listing", stamp(now), *name, number, host)
+    # What else the page shows that can change is the posts' comment counts: their tags.
+    tags = (SITE, *(post_tag(post_id) for post_id in shown.post_ids))
+    return versioned(key, tags, lambda: _render(query, number, per_page, name, now, context), len)
 
 
 def _shown(
@@ -69,10 +70,10 @@ def _render(
     per_page: int,
     name: Hashable,
     now: datetime,
-    counts: dict[int, int],
     context: dict[str, Any],
 ) -> str:
     page = posts.paginate(query, number, per_page, ("total", name), now)
     if page is None:  # the content moved on between the memo and now: render it as it is
         abort(404)
+    counts = comment_counts([p.id for p in page.posts])
     return render_template("listing.html", page=page, comment_counts=counts, **context)

@@ -21,9 +21,8 @@ from blog.comments.service import (
     has_comments,
     thread,
 )
-from blog.fragments import fragment_cache
+from blog.fragments import versioned
 from blog.models import CommentStatus
-from blog.page_cache import tag_versions
 from blog.page_cache.tracking import SITE, post_tag
 from blog.templating import format_datetime, local_time
 
@@ -130,28 +129,22 @@ def shown_thread(
     committed is not kept, as in the page cache. The viewer's own comments carry their edit
     and delete forms, so a thread with any of them is rendered afresh.
     """
-    versions = tag_versions()
-    key = None
-    seq = 0
-    if versions is not None and (viewer_id is None or not has_comments(post.id, viewer_id)):
-        seq = versions.seq()
-        tags = versions.current((SITE, post_tag(post.id)))
-        key = ("thread", post.id, tags, request.script_root, comments_open, max_depth)
-        found = fragment_cache().get(key)
-        if isinstance(found, ShownThread):
-            return found
-    nodes = thread(post, viewer_id)
-    ctx = ThreadContext(
-        viewer_id=viewer_id,
-        author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
-        comments_open=comments_open,
-        max_depth=max_depth,
-        can_edit=can_edit,
-    )
-    shown = ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
-    if key is not None and versions is not None and versions.seq() == seq:
-        fragment_cache().put(key, shown, len(shown.html))
-    return shown
+
+    def render() -> ShownThread:
+        nodes = thread(post, viewer_id)
+        ctx = ThreadContext(
+            viewer_id=viewer_id,
+            author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
+            comments_open=comments_open,
+            max_depth=max_depth,
+            can_edit=can_edit,
+        )
+        return ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
+
+    if viewer_id is not None and has_comments(post.id, viewer_id):
+        return render()
+    key = ("thread", post.id, request.script_root, comments_open, max_depth)
+    return versioned(key, (SITE, post_tag(post.id)), render, lambda shown: len(shown.html))
 
 
 def _user_ids(nodes: list[ThreadNode]) -> set[int]:
