@@ -33,11 +33,10 @@ from sqlalchemy.engine import make_url
 from bench.corpus import ESSAY_PATH
 from bench.load_clients import Plan, WorkerWatch, Writer, run_clients
 from bench.load_report import RunResult, check_comments, details, log_findings, table
+from bench.measure import Bench, Options
 from bench.procs import BenchError, children, fetch, rss_kib
 from bench.scenarios import (
     POST_SERVER_ENV,
-    Bench,
-    Options,
     Scenario,
     cold_sync,
     generate,

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.measure import Options, SizeResult
 from bench.procs import WORKERS, WRK_CONNECTIONS, WRK_THREADS, WrkResult
-from bench.scenarios import Options, SizeResult
 
 TARGET_POSTS = 10_000
 

@@ -19,10 +19,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
+from bench.measure import Bench, Options, SizeResult
 from bench.nginx import require_nginx
 from bench.procs import BenchError, require_tool
 from bench.report import markdown_table, verdicts, write_json
-from bench.scenarios import SCENARIOS, Bench, Options, SizeResult
+from bench.scenarios import SCENARIOS
 from blog.config import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"

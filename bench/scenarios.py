@@ -1,229 +1,28 @@
 """Scenarios: each takes the Bench for one corpus size and records what it measured.
 
 Add a scenario by writing `def my_scenario(bench: Bench) -> None` and listing it in SCENARIOS;
-`bench.measure_page(...)` serves a page from gunicorn and from the constant floor under wrk.
+`bench.measure_page(...)` (bench/measure.py) serves a page from gunicorn and from the constant
+floor under wrk.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bench.corpus import ESSAY_PATH, write_corpus
+from bench.measure import Bench, PageResult, PostResult
 from bench.nginx import PLAIN_NAME, plain_server, site_config
 from bench.procs import (
     HOST,
     BenchError,
-    Gunicorn,
-    WrkResult,
     children,
-    clean_env,
     fetch,
     free_port,
     rss_kib,
-    run_wrk,
 )
-from blog.config import PROJECT_ROOT
 from blog.page_cache.nginx_local import MARK_HEADER, LocalNginx, NginxError
-
-TASK_TIMEOUT_S = 900
-
-
-@dataclass(frozen=True)
-class Options:
-    """How the benchmark runs."""
-
-    posts: tuple[int, ...]
-    duration_s: int
-    warmup_s: int
-    smoke: bool
-    gunicorn_config: Path | None = None
-
-
-@dataclass
-class PageResult:
-    """One page under wrk, next to the same bytes served by the floor app."""
-
-    page: str
-    path: str
-    size_bytes: int
-    blog: WrkResult
-    floor: WrkResult
-
-    @property
-    def ratio(self) -> float:
-        """The blog's req/s as a fraction of the floor's."""
-        return self.blog.requests_per_s / self.floor.requests_per_s
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, ratio included."""
-        return {
-            "page": self.page,
-            "path": self.path,
-            "size_bytes": self.size_bytes,
-            "blog": self.blog.__dict__,
-            "floor": self.floor.__dict__,
-            "ratio": self.ratio,
-        }
-
-
-@dataclass(frozen=True)
-class PostResult:
-    """Comment POSTs under wrk: how many were stored, and that none was lost."""
-
-    requests_per_s: float
-    accepted_per_s: float
-    p99_ms: float
-    accepted: int
-    refused: int
-    lost: int
-
-
-@dataclass
-class SizeResult:
-    """Everything measured for one number of posts."""
-
-    posts: int
-    words: int = 0
-    cold_sync_s: float | None = None
-    warm_start_s: float | None = None
-    pages: list[PageResult] = field(default_factory=list)
-    posts_result: PostResult | None = None
-    worker_rss_mib: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "posts": self.posts,
-            "words": self.words,
-            "cold_sync_s": self.cold_sync_s,
-            "warm_start_s": self.warm_start_s,
-            "pages": [p.as_dict() for p in self.pages],
-            "comment_posts": self.posts_result.__dict__ if self.posts_result else None,
-            "worker_rss_mib": self.worker_rss_mib,
-            "details": self.details,
-        }
-
-
-class Bench:
-    """One corpus size: its temporary posts/, database, settings and servers."""
-
-    def __init__(self, posts: int, options: Options, workdir: Path, stack: ExitStack) -> None:
-        self.options = options
-        self.workdir = workdir
-        self.stack = stack
-        self.posts_dir = workdir / "posts"
-        self.db_path = workdir / "blog.db"
-        self.result = SizeResult(posts=posts)
-        self.secret = secrets.token_hex(16)
-        self._servers: dict[tuple[tuple[str, str], ...], Gunicorn] = {}
-        self.seed: dict[str, Any] = {}
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """The blog's environment: production, synced already, no page cache (unless `extra`)."""
-        return clean_env(
-            {
-                "BLOG_ENV": "production",
-                "BLOG_SECRET_KEY": self.secret,
-                "BLOG_DATABASE_URL": f"sqlite:///{self.db_path}",
-                "BLOG_POSTS_DIR": str(self.posts_dir),
-                "BLOG_SYNC_ON_START": "0",
-                "BLOG_SYNC_ON_REQUEST": "0",
-                "BLOG_PAGE_CACHE": "0",
-                **extra,
-            }
-        )
-
-    def task(self, name: str, **env: str) -> tuple[dict[str, Any], float]:
-        """Run `python -m bench.tasks <name>` in a fresh interpreter; return (its JSON, wall s)."""
-        began = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.tasks", name],
-            cwd=PROJECT_ROOT,
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=TASK_TIMEOUT_S,
-            check=False,
-        )
-        wall = time.perf_counter() - began
-        if done.returncode != 0:
-            raise BenchError(f"bench task {name} failed:\n{done.stderr[-3000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1]), wall
-
-    def db_state(self) -> tuple[int, str | None]:
-        """(posts, latest synced_at): unchanged when a sync changed nothing."""
-        with sqlite3.connect(self.db_path) as conn:
-            row = conn.execute("SELECT count(*), max(synced_at) FROM posts").fetchone()
-        conn.close()
-        return int(row[0]), row[1]
-
-    def gunicorn(self, app: str, env: dict[str, str], name: str) -> Gunicorn:
-        """A gunicorn (not started) with this run's settings file."""
-        return Gunicorn(app, env, self.workdir, name, self.options.gunicorn_config)
-
-    def blog_server(self, **env: str) -> Gunicorn:
-        """The blog under gunicorn (2 sync workers) with extra settings, started on first use."""
-        key = tuple(sorted(env.items()))
-        if key not in self._servers:
-            server = self.gunicorn("wsgi:app", self.env(**env), f"blog{len(self._servers)}")
-            self.stack.enter_context(server)
-            self._servers[key] = server
-        return self._servers[key]
-
-    def stop_servers(self) -> None:
-        """Stop the blog servers, so that the next measurement starts with empty caches."""
-        for server in self._servers.values():
-            server.stop()
-        self._servers.clear()
-
-    def measure_page(
-        self, page: str, path: str, headers: dict[str, str] | None = None, **server_env: str
-    ) -> PageResult:
-        """wrk a page on the blog, then on a floor app serving its exact bytes; record both."""
-        server = self.blog_server(**server_env)
-        body, content_type = fetch(server.url + path, headers=headers)
-        body_file = self.workdir / f"floor-{page.replace(' ', '-').replace(',', '')}.bin"
-        body_file.write_bytes(body)
-        blog = self._wrk(server.url + path, headers)
-        floor_env = clean_env(
-            {"BENCH_FLOOR_BODY": str(body_file), "BENCH_FLOOR_CONTENT_TYPE": content_type}
-        )
-        with self.gunicorn("bench.floor:app", floor_env, f"floor-{page}") as floor_app:
-            if fetch(floor_app.url + path)[0] != body:
-                raise BenchError("the floor app does not serve the page's bytes")
-            floor = self._wrk(floor_app.url + path)
-        result = PageResult(page, path, len(body), blog, floor)
-        self.result.pages.append(result)
-        return result
-
-    def _wrk(
-        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
-    ) -> WrkResult:
-        if self.options.warmup_s and script is None:
-            run_wrk(url, self.options.warmup_s, headers)
-        measured = run_wrk(url, self.options.duration_s, headers, script)
-        if not measured.clean:
-            # Keep the figure, but say so: timeouts or error pages make it an unfair number.
-            errors = self.result.details.setdefault("wrk_errors", [])
-            errors.append({"url": url, **measured.__dict__})
-            print(
-                f"(wrk errors on {url}: {measured.non_2xx} non-2xx, "
-                f"{measured.socket_errors} socket errors)",
-                end=" ",
-                flush=True,
-            )
-        return measured
 
 
 def generate(bench: Bench) -> None:
