@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, load_only
 
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
@@ -35,6 +35,19 @@ class TermRef:
 
 # Posts shown only as a link (title and path), or only checked: no eager terms or aliases.
 _LINK_ONLY = (lazyload(Post.terms), lazyload(Post.aliases))
+# What posting a comment reads of its post; the rendered body and text stay unread.
+_COMMENT_TARGET = (
+    *_LINK_ONLY,
+    load_only(
+        Post.slug,
+        Post.title,
+        Post.status,
+        Post.layout,
+        Post.published_at,
+        Post.local_date,
+        Post.comments_open,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,7 @@ def find_article_by_id(post_id: int | None, now: datetime) -> Post | None:
     """A post (not a page) readers can see, by id: what a comment form may name."""
     if post_id is None:
         return None
-    post = db.session.get(Post, post_id, options=_LINK_ONLY)
+    post = db.session.get(Post, post_id, options=_COMMENT_TARGET)
     if (
         post is None
         or post.status is not PostStatus.PUBLISHED
