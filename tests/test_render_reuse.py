@@ -1,5 +1,6 @@
-"""One Markdown instance per thread, reset between posts, and inline patterns tried only where
-they can match: every post still renders exactly as a fresh, unfiltered Markdown renders it."""
+"""One Markdown instance per thread, reset between posts; inline patterns tried only where they
+can match; one Pygments formatter per set of options: every post still renders exactly as a
+fresh Python-Markdown, as it comes, renders it."""
 
 from __future__ import annotations
 
@@ -110,12 +111,22 @@ SNIPPETS = [
     '"double"',
     "it's the '90s",
     "<<angled>>",
+    "`it's -- code`, no prose quotes",
+    "    indented 'code' -- only",
+    # Code blocks: one Pygments formatter per set of options, shared by every block.
+    "```python\nx = 'a'\n```\n\n```python\ny = 2\n```",
+    '```python hl_lines="1 3"\na = 1\nb = 2\nc = 3\n```',
+    '``` { .sql linenums="1" }\nSELECT 1;\n```',
+    "```nosuchlanguage\n<tag> & 'x'\n```",
+    "```\nno language\n```",
+    "    :::bash\n    echo 'hi'",
+    "    #!/usr/bin/env python\n    print(1)",
 ]
 
 
 def fresh(text: str) -> tuple[str, str, list[str]]:
-    """What a new, unfiltered Markdown instance renders: the behaviour to keep."""
-    return Renderer(inline_filter=False).convert(text, None)
+    """What a new Python-Markdown without the shortcuts renders: the behaviour to keep."""
+    return Renderer(shortcuts=False).convert(text, None)
 
 
 def test_a_reused_renderer_leaks_nothing_from_one_post_into_the_next() -> None:
@@ -153,7 +164,7 @@ def test_posts_render_as_before_through_render_post(posts_dir: Path) -> None:
     resolver = image_resolver(posts_dir)
     for body in (TRICKY, FIRST, SECOND, FIRST):
         out = render_post(body, "", resolver)
-        html, toc, warnings = Renderer(inline_filter=False).convert(body, resolver)
+        html, toc, warnings = Renderer(shortcuts=False).convert(body, resolver)
         assert (out.html, out.toc_html, out.warnings) == (html, toc, warnings)
 
 

@@ -78,6 +78,13 @@ class FilteredInlineProcessor(InlineProcessor):
             if needs[i] is not None and needs[i] is needs[i + 1]:
                 after[i] = after[i + 1]
         self._filtered = list(zip(self.inlinePatterns, needs, after, strict=True))
+        if needs and all(n is not None for n in needs):
+            text = "".join(t for el in tree.iter() for t in (el.text, el.tail) if t)
+            if not any(n is not None and n.search(text) for n in set(needs)):
+                # No text anywhere has what any pattern needs (smarty's lot, in most posts): a
+                # walk of the tree would change nothing, so it is skipped.
+                self.stashed_nodes = {}
+                return tree
         return super().run(tree, ancestors)
 
     # Overrides InlineProcessor.__handleInline (name-mangled), the loop over the patterns; if a
