@@ -223,6 +223,7 @@ def _apply(
     terms = _Terms()
     uid_to_id = {r.uid: r.id for r in rows}
     _vacate_slugs(candidates, rows)
+    written: list[Post] = []
     for source, rendered in zip(candidates, rendered_posts, strict=True):
         seen_uids.add(source.uid)
         post_id = uid_to_id.get(source.uid)
@@ -246,7 +247,11 @@ def _apply(
         for name in source.categories:
             terms.ensure_ancestors(name)
         _set_aliases(post, source.aliases, old_path)
-        db.session.flush()
+        written.append(post)
+    # One flush for every post, not one each: the unit of work then inserts them in batches
+    # (a flush per post was most of the write phase of a first sync).
+    db.session.flush()
+    for post in written:
         index_post(post.id, post.title, post.text)
     for row in rows:
         if row.uid not in seen_uids and row.status is not PostStatus.REMOVED:
