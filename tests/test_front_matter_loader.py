@@ -19,6 +19,7 @@ AGREED = [
     "aliases:\n  - /old/path/\n  - /2019/06/old.html\nimage: images/a.png\nlayout: page",
     "title: 'single ''quoted'''\nauthor: ~\nid: 1e3\nslug: 0x1F",
     "title: &a anchored\nsummary: *a\nextra: {a: 1, b: [2, 3]}",
+    'title: "Wow! Why hire?"\nsummary: "A [link](https://example.com/x), ok?"\ntags: [a, b]',
 ]
 
 # Where the two scanners disagree: each must be read as the pure-Python loader reads it.
@@ -30,6 +31,10 @@ DISAGREED = [
     "tags: [a?, b]",
     "%YAML 1.1\n---\ntitle: directive",
     "title: a\u2028b",
+    "title: !!str 12",
+    "tags: [a, !x b]",
+    "tags: [a, b]\nsummary: Why?",
+    'tags:\n  - "a"\n  - [b?]',
 ]
 
 
@@ -74,7 +79,8 @@ def test_libyaml_reads_plain_front_matter_and_pyyaml_the_rest(
 
     monkeypatch.setattr(yaml, "load", spy)
     load_front_matter(AGREED[1])
-    assert used == ["c"]
+    load_front_matter(AGREED[-1])  # `!`, `?` and `[` inside one-line double-quoted values
+    assert used == ["c", "c"]
     used.clear()
     load_front_matter(DISAGREED[1])
     assert used == ["python"]

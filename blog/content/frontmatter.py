@@ -94,10 +94,15 @@ _StringTimestampLoader.yaml_implicit_resolvers = {
 }
 
 # libyaml (when PyYAML was built with it) parses front matter ~5x faster than the pure-Python
-# scanner, with the same constructor and resolvers. The two scanners disagree on tabs, tags,
-# byte order marks, NEL/LS/PS line breaks, directives, a comment right after `|`/`>` and `?`
-# in flow collections (found by fuzzing both), so such text goes to the pure-Python loader.
-_LIBYAML_MAY_DIFFER = re.compile(r"[\t!\ufeff\x85\u2028\u2029]|^%|[|>][-+0-9]*#", re.MULTILINE)
+# scanner, with the same constructor and resolvers. Fuzzing both found them disagreeing only
+# on tabs, byte order marks, NEL/LS/PS line breaks, directives, tags (`!`), a comment right
+# after `|` or `>`, and `?` in flow collections; text with any of them, outside one-line
+# double-quoted values (a title such as "Why hire?" is safe), goes to the pure-Python loader.
+_LIBYAML_DIFFERS = re.compile(r"[\t\ufeff\x85\u2028\u2029]|^%", re.MULTILINE)
+_QUOTED_VALUE = re.compile(r'^( *[A-Za-z0-9_-]+: +)"(?:[^"\\\n]|\\.)*" *$', re.MULTILINE)
+_LIBYAML_DIFFERS_UNQUOTED = re.compile(
+    r"[|>][-+0-9]*#|(?:^|[\s\[{,])!|[\[{][\s\S]*\?", re.MULTILINE
+)
 _CLoader: type[yaml.CSafeLoader] | None = None
 if yaml.__with_libyaml__:
 
@@ -108,13 +113,16 @@ if yaml.__with_libyaml__:
     _CLoader = _CStringTimestampLoader
 
 
+def _libyaml_agrees(text: str) -> bool:
+    """True when the text has none of the constructs on which libyaml and PyYAML differ."""
+    if _LIBYAML_DIFFERS.search(text):
+        return False
+    return not _LIBYAML_DIFFERS_UNQUOTED.search(_QUOTED_VALUE.sub(r'\1""', text))
+
+
 def load_front_matter(text: str) -> Any:
     """The YAML value of a front matter block; raises yaml.YAMLError as PyYAML does."""
-    if (
-        _CLoader is not None
-        and not _LIBYAML_MAY_DIFFER.search(text)
-        and not ("?" in text and ("[" in text or "{" in text))
-    ):
+    if _CLoader is not None and _libyaml_agrees(text):
         try:
             return yaml.load(text, Loader=_CLoader)  # noqa: S506 (safe subclass)
         except yaml.YAMLError:
