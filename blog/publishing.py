@@ -21,7 +21,6 @@ from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind
 from blog.search import index_post
-from blog.site_memo import bump_content_generation
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +195,6 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
     rendered = render_many([(c.body, c.summary) for c in candidates], posts_dir)
     with write_transaction():
         _apply(candidates, rendered, rows, seen_uids, report, now, default_author)
-        if report.changed:
-            bump_content_generation()
         if report.changed and db.session.get_bind().dialect.name == "sqlite":
             # Fresh planner statistics: without them SQLite picks ix_posts_status and sorts
             # every post for each listing and previous/next query (~120 ms at 10,000 posts).

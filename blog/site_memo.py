@@ -2,10 +2,10 @@
 
 The categories with their counts, the standalone pages and the totals behind pagination change
 only when a sync changes a post, or when a scheduled post goes live. So each process keeps
-them in memory with two checks: the content generation (one row that every changing sync moves
-on in the same transaction, read once per request, so a sync on any machine is seen by every
-process at its next request) and the time the next scheduled post goes live. One primary-key
-read then replaces a GROUP BY over every post on each page view.
+them in memory with two checks: the version of the `site` tag (blog/page_cache/versions.py:
+every commit that writes a post moves it on, and every process sharing the versions sees it at
+its next request, a stat without Redis) and the time the next scheduled post goes live. A
+page view then makes no query for them at all.
 """
 
 from __future__ import annotations
@@ -16,49 +16,39 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app, g
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from blog.extensions import db
-from blog.models import ContentGeneration, Post, PostStatus
+from blog.models import Post, PostStatus
+from blog.page_cache.tracking import SITE
 
 T = TypeVar("T")
 EXTENSION = "blog.site_memo"
-GENERATION_ROW = 1
 # Enough for every archive month and term of a large blog; past it the memo starts afresh.
 MAX_ENTRIES = 4096
 
 
 @dataclass
 class _Memo:
-    generation: int = -1
+    generation: tuple[int, ...] = (-1,)
     # The next scheduled post's time: from then on the live set differs. None: none is due.
     expires_at: datetime | None = None
     values: dict[Hashable, Any] = field(default_factory=dict)
 
 
-# Built once: nearly every page reads it, and building a statement costs more than running it.
-_GENERATION = select(ContentGeneration.value).where(ContentGeneration.id == GENERATION_ROW)
+def content_generation() -> tuple[int, ...]:
+    """The version of the `site` tag, read once per request (a stat, or one Redis GET).
 
-
-def content_generation() -> int:
-    """The current content generation, read once per request."""
+    Every commit that writes a post, term or alias moves it on, in every process that shares
+    the tag versions: the workers of one machine, or every machine through Redis.
+    """
     if "content_generation" not in g:
-        value = db.session.scalar(_GENERATION)
-        g.content_generation = int(value or 0)
-    return int(g.content_generation)
+        from blog.page_cache import tag_versions
 
-
-def bump_content_generation() -> None:
-    """Move the generation on; call inside the write transaction that changes posts."""
-    moved = db.session.execute(
-        update(ContentGeneration)
-        .where(ContentGeneration.id == GENERATION_ROW)
-        .values(value=ContentGeneration.value + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if not getattr(moved, "rowcount", 0):
-        db.session.add(ContentGeneration(id=GENERATION_ROW, value=1))
-    g.pop("content_generation", None)
+        versions = tag_versions()
+        g.content_generation = versions.current((SITE,)) if versions is not None else (0,)
+    found: tuple[int, ...] = g.content_generation
+    return found
 
 
 def _next_scheduled(now: datetime) -> datetime | None:
@@ -82,7 +72,7 @@ def memoised(key: Hashable, now: datetime, build: Callable[[], T]) -> T:
     return memo.values[key]
 
 
-def stamp(now: datetime) -> tuple[int, datetime | None]:
+def stamp(now: datetime) -> tuple[tuple[int, ...], datetime | None]:
     """What the live content is as of `now`: equal stamps mean the same posts, as published."""
     memo = _fresh_memo(now)
     return memo.generation, memo.expires_at

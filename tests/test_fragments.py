@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from blog.clock import FrozenClock, utcnow
 from blog.extensions import db
@@ -174,3 +174,25 @@ def test_comment_counts_on_the_home_page_follow_the_comments(uncached: Flask) ->
     assert "1 Comment" in page(uncached, "/")
     set_status(uncached, comment, CommentStatus.SPAM)
     assert "1 Comment" not in page(uncached, "/")
+
+
+def test_a_kept_page_makes_no_query(uncached: Flask) -> None:
+    """An anonymous view of a kept post page or listing reads versions, not the database."""
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "Read without a query.")
+    for path in (ESSAY, "/"):
+        page(uncached, path)
+    with uncached.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert "Read without a query." in page(uncached)
+        assert "Making TRUE Connections" in page(uncached, "/")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen == []

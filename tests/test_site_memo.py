@@ -10,8 +10,6 @@ from pathlib import Path
 from flask import Flask
 
 from blog.clock import FrozenClock
-from blog.extensions import db
-from blog.models import ContentGeneration
 from tests.conftest import sync
 
 HOME = "/"
@@ -75,8 +73,5 @@ def test_a_sync_in_another_process_is_seen_at_the_next_request(
     sync(reader)
     assert sidebar_counts(reader) == {"Recruiting": 1}
     write_post("two", categories=["Recruiting"], date="2024-02-01 09:00")
-    deployer = make_app()  # another process of the same blog: its start-up sync adds "two"
-    with deployer.app_context():
-        generation = db.session.get_one(ContentGeneration, 1).value
-    assert generation >= 2
+    make_app()  # another process of the same blog: its start-up sync adds "two"
     assert sidebar_counts(reader) == {"Recruiting": 2}

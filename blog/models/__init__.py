@@ -4,7 +4,6 @@ from blog.models.comments import Comment, CommentDraft, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
-    ContentGeneration,
     Post,
     PostAlias,
     PostLayout,
@@ -19,7 +18,6 @@ __all__ = [
     "Comment",
     "CommentDraft",
     "CommentStatus",
-    "ContentGeneration",
     "DeletionRequest",
     "Identity",
     "MailMessage",

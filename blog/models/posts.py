@@ -118,16 +118,3 @@ class PostAlias(db.Model):  # type: ignore[name-defined]
     path: Mapped[str] = mapped_column(String(500), unique=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     post: Mapped[Post] = relationship(back_populates="aliases")
-
-
-class ContentGeneration(db.Model):  # type: ignore[name-defined]
-    """A counter that every sync which changes a post moves on (one row).
-
-    Processes keep site-wide reads (navigation, term counts, totals) in memory and read this
-    one row to know when their copies are stale, on whatever machine the sync ran.
-    """
-
-    __tablename__ = "content_generation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
