@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 EXTENSION = "blog.fragments"
 # Bookkeeping per entry besides the text: key, tuple, node.
@@ -64,6 +64,13 @@ def fragment_cache(app: Flask | None = None) -> FragmentCache:
     if cache is None:
         cache = app.extensions[EXTENSION] = FragmentCache(int(app.config["FRAGMENT_CACHE_BYTES"]))
     return cache
+
+
+def link_base() -> tuple[str, str]:
+    """What a page's links depend on besides its content: where the app is mounted, and the
+    request's scheme and host when absolute links come from them (no BLOG_SITE_URL)."""
+    host = "" if current_app.config["SITE_URL"] else request.host_url
+    return request.script_root, host
 
 
 def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:

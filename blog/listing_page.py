@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template
 from sqlalchemy import Select
 
 from blog import posts
 from blog.clock import utcnow
 from blog.comments.service import comment_counts
-from blog.fragments import versioned
+from blog.fragments import link_base, versioned
 from blog.models import Post
 from blog.page_cache.tracking import SITE, post_tag, record_post_shown
 from blog.site_memo import memoised, stamp
@@ -48,8 +48,8 @@ def listing_page(query: Select[Post], number: int, empty_ok: bool = False, **con
         abort(404)
     for post_id in shown.post_ids:
         record_post_shown(post_id)
-    host = "" if current_app.config["SITE_URL"] else request.host_url
-    key = ("listing", stamp(now), *name, number, host)
+    base = link_base()
+    key = ("listing", stamp(now), *name, number, base)
     # What else the page shows that can change is the posts' comment counts: their tags.
     tags = (SITE, *(post_tag(post_id) for post_id in shown.post_ids))
     return versioned(key, tags, lambda: _render(query, number, per_page, name, now, context), len)

@@ -2,7 +2,7 @@
 
 Everything on a post page but its comment section (header, article, share links, neighbours,
 sidebar) changes only when a sync changes the content or a scheduled post goes live: that is
-the site memo's stamp. So the shell is rendered once per stamp, post and host, kept in the
+the site memo's stamp. So the shell is rendered once per stamp, post and link base, kept in the
 fragment cache, and each request renders only the comment section, which differs per viewer.
 """
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, make_response, render_template
 from markupsafe import Markup
 
 from blog import posts
-from blog.fragments import cached
+from blog.fragments import cached, link_base
 from blog.models import Post, PostLayout
 from blog.page_cache.tracking import record_post_shown
 from blog.site_memo import stamp
@@ -47,9 +47,8 @@ class PostShell:
 
 def post_shell(slug: str, now: datetime) -> PostShell | None:
     """The live post or page at `slug`, rendered but for its comments; None when there is none."""
-    # Without BLOG_SITE_URL the page's absolute links come from the Host header.
-    host = "" if current_app.config["SITE_URL"] else request.host_url
-    shell = cached(("post-shell", stamp(now), slug, host), lambda: _render(slug, now), _size)
+    base = link_base()
+    shell = cached(("post-shell", stamp(now), slug, base), lambda: _render(slug, now), _size)
     if shell is not None:
         record_post_shown(shell.id)
     return shell

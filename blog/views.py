@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from blog import posts, search
 from blog.clock import utcnow
-from blog.fragments import cached
+from blog.fragments import cached, link_base
 from blog.http_cache import public_page
 from blog.listing_page import listing_page
 from blog.models import PostLayout, TermKind
@@ -42,8 +42,8 @@ def search_page(query: str, number: int) -> ResponseReturnValue:
     """Ranked full-text results with highlighted snippets, kept until the content changes."""
     query = query.strip()[:200]
     now = utcnow()
-    host = "" if current_app.config["SITE_URL"] else request.host_url
-    key = ("search", stamp(now), query, number, host)
+    base = link_base()
+    key = ("search", stamp(now), query, number, base)
     return cached(key, lambda: _render_search(query, number, now), len)
 
 

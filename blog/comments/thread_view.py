@@ -21,7 +21,7 @@ from blog.comments.service import (
     has_comments,
     thread,
 )
-from blog.fragments import versioned
+from blog.fragments import link_base, versioned
 from blog.models import CommentStatus
 from blog.page_cache.tracking import SITE, post_tag
 from blog.templating import format_datetime, local_time
@@ -143,7 +143,7 @@ def shown_thread(
 
     if viewer_id is not None and has_comments(post.id, viewer_id):
         return render()
-    key = ("thread", post.id, request.script_root, comments_open, max_depth)
+    key = ("thread", post.id, link_base(), comments_open, max_depth)
     return versioned(key, (SITE, post_tag(post.id)), render, lambda shown: len(shown.html))
 
 
