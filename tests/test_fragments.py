@@ -126,6 +126,9 @@ def test_the_writers_own_comments_are_never_the_shared_rendering(uncached: Flask
     assert "Alice speaks." in html
     assert 'class="comment-edit-link"' not in html and ">Delete</button>" not in html
     assert 'class="comment-edit-link"' not in page(uncached)
+    add_comment(uncached, bob, "Bob answers.")  # Bob has now written here: his forms show
+    html = theirs.get(ESSAY).get_data(as_text=True)
+    assert html.count('class="comment-edit-link"') == 1 and "Bob answers." in html
 
 
 def test_a_held_comment_is_shown_to_its_writer_only(uncached: Flask) -> None:

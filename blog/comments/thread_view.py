@@ -141,10 +141,20 @@ def shown_thread(
         )
         return ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
 
-    if viewer_id is not None and has_comments(post.id, viewer_id):
+    if viewer_id is not None and _wrote_here(post.id, viewer_id):
         return render()
     key = ("thread", post.id, link_base(), comments_open, max_depth)
     return versioned(key, (SITE, post_tag(post.id)), render, lambda shown: len(shown.html))
+
+
+def _wrote_here(post_id: int, viewer_id: int) -> bool:
+    # Only a comment on this post changes the answer, and that moves the post's tag.
+    key = ("wrote-here", post_id, viewer_id)
+    return versioned(key, (post_tag(post_id),), lambda: has_comments(post_id, viewer_id), _one)
+
+
+def _one(_value: object) -> int:
+    return 1
 
 
 def _user_ids(nodes: list[ThreadNode]) -> set[int]:
