@@ -23,6 +23,7 @@ from blog.config import ConfigError
 from blog.extensions import db, migrate
 from blog.models import Comment, Post
 from blog.ops import head_revision
+from blog.page_cache import page_cache
 from tests.comment_client import ESSAY, log_in
 
 SITE = "https://blog.example.com"
@@ -188,6 +189,13 @@ def test_production_cookies_hsts_and_proxy_hops(
         assert ("Strict-Transport-Security" in response.headers) is hsts, (hops, proto)
         lines = [r.getMessage() for r in caplog.records if r.name == "blog.requests"]
         assert lines[-1].startswith(f'{client_ip} "GET /healthz"')
+        # A page the page cache answers is logged with the same address.
+        for _ in range(2):
+            assert hopped.get("/", headers=forwarded, base_url=SITE).status_code == 200
+        assert page_cache(hopped.application) is not None
+        assert page_cache(hopped.application).hits >= 1  # type: ignore[union-attr]
+        lines = [r.getMessage() for r in caplog.records if r.name == "blog.requests"]
+        assert lines[-1].startswith(f'{client_ip} "GET /"'), lines[-1]
 
 
 @SQLITE

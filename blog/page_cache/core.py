@@ -64,7 +64,8 @@ class PageCache:
         self.key_prefix = fingerprint[:16] + "|"
         self.cookie_name = str(cfg["SESSION_COOKIE_NAME"])
         # Behind a proxy the page's scheme and host come from its X-Forwarded-* headers.
-        self.forwarded = int(cfg.get("PROXY_HOPS") or 0) > 0
+        self.proxy_hops = int(cfg.get("PROXY_HOPS") or 0)
+        self.forwarded = self.proxy_hops > 0
         self.max_seconds = float(cfg["PAGE_CACHE_SECONDS"])
         # Memory entries remember the last check; a page from Redis is checked every time.
         self.shortcut = isinstance(store, MemoryStore)
@@ -97,6 +98,14 @@ class PageCache:
             f"{self.key_prefix}{environ['wsgi.url_scheme']}|{environ.get('HTTP_HOST', '')}"
             f"|{forwarded}|{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
         )
+
+    def client_address(self, environ: dict[str, Any]) -> str:
+        """The reader's address for the log, as ProxyFix finds it for the app's own requests."""
+        if self.proxy_hops:
+            hops = [h.strip() for h in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            if len(hops) >= self.proxy_hops and hops[-self.proxy_hops]:
+                return hops[-self.proxy_hops]
+        return str(environ.get("REMOTE_ADDR", ""))
 
     def lookup(self, key: str) -> CachedPage | None:
         """The stored page if it is still fresh; None on a miss (or a broken backend)."""

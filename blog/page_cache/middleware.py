@@ -135,7 +135,7 @@ class PageCacheMiddleware:
             # The same line blog.ops writes for the requests the app handles.
             log.info(
                 '%s "%s %s" %s %d %.1fms',
-                environ.get("REMOTE_ADDR"),
+                self.cache.client_address(environ),
                 environ["REQUEST_METHOD"],
                 environ.get("PATH_INFO", ""),
                 304 if sent is None else 200,
