@@ -89,7 +89,9 @@ class SizeResult:
     cold_sync_s: float | None = None
     warm_start_s: float | None = None
     pages: list[PageResult] = field(default_factory=list)
-    posts_result: PostResult | None = None
+    # Comment POSTs by database ("SQLite", "PostgreSQL"), and the ones not made, with why.
+    posts_results: dict[str, PostResult] = field(default_factory=dict)
+    posts_not_run: dict[str, str] = field(default_factory=dict)
     worker_rss_mib: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -101,7 +103,8 @@ class SizeResult:
             "cold_sync_s": self.cold_sync_s,
             "warm_start_s": self.warm_start_s,
             "pages": [p.as_dict() for p in self.pages],
-            "comment_posts": self.posts_result.__dict__ if self.posts_result else None,
+            "comment_posts": {db: r.__dict__ for db, r in self.posts_results.items()},
+            "comment_posts_not_run": self.posts_not_run,
             "worker_rss_mib": self.worker_rss_mib,
             "details": self.details,
         }
@@ -122,7 +125,7 @@ class Bench:
         self.seed: dict[str, Any] = {}
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The blog's environment: production, synced already, no page cache (unless `extra`)."""
+        """The blog's environment: production, SQLite, synced, no page cache; `extra` overrides."""
         return clean_env(
             {
                 "BLOG_ENV": "production",

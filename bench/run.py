@@ -5,6 +5,8 @@ python -m bench.run --posts 1000 --duration 5
 python -m bench.run --smoke              # 200 posts, 1 s runs (about 30 s): CI keeps it working
 
 wrk and nginx (Debian: nginx-light) must be installed; without either the run stops at once.
+Comment POSTs are also measured once on PostgreSQL (127.0.0.1:5432, or BLOG_TEST_DATABASE_URL),
+in a throwaway database; without a server that is skipped (fails with BLOG_TEST_REQUIRE_SERVICES=1).
 """
 
 from __future__ import annotations

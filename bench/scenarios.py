@@ -10,10 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.corpus import ESSAY_PATH, write_corpus
 from bench.measure import Bench, PageResult, PostResult
 from bench.nginx import PLAIN_NAME, plain_server, site_config
+from bench.postgres import postgres_reachable, services_required, throwaway_postgres_database
 from bench.procs import (
     HOST,
     BenchError,
@@ -34,12 +39,17 @@ def generate(bench: Bench) -> None:
 
 def cold_sync(bench: Bench) -> None:
     """A fresh database migrated to head, then one full sync (timed in-process)."""
-    out, wall = bench.task("cold-sync")
+    out, wall = _cold_sync(bench)
+    bench.result.cold_sync_s = out["sync_s"]
+    bench.result.details["cold_sync"] = {**out, "wall_s": wall}
+
+
+def _cold_sync(bench: Bench, **env: str) -> tuple[dict[str, Any], float]:
+    out, wall = bench.task("cold-sync", **env)
     expected = bench.result.posts + 2
     if out["problems"] or out["added"] != expected:
         raise BenchError(f"cold sync added {out['added']} of {expected}: {out['problems'][:5]}")
-    bench.result.cold_sync_s = out["sync_s"]
-    bench.result.details["cold_sync"] = {**out, "wall_s": wall}
+    return out, wall
 
 
 def warm_start(bench: Bench) -> None:
@@ -145,14 +155,22 @@ POST_SERVER_ENV = {"BLOG_FLOOD_SECONDS": "0", "BLOG_RATELIMIT_COMMENT": "1000000
 
 
 def comment_posts(bench: Bench) -> None:
-    """Logged-in writers POST comments with CSRF; every 303 must name a stored comment."""
-    seed = bench.seed
-    server = bench.blog_server(BLOG_PAGE_CACHE="1", **POST_SERVER_ENV)
-    results = bench.workdir / "comment-posts.txt"
+    """Logged-in writers POST comments with CSRF to the SQLite blog; none may be lost."""
+    post_comments(bench, "SQLite", bench.seed)
+
+
+def post_comments(bench: Bench, database: str, seed: dict[str, Any], **env: str) -> PostResult:
+    """wrk POSTs comments as the seeded writers; every 303 must name a stored comment.
+
+    `env` points the server and the count at another database than the Bench's SQLite file.
+    """
+    server = bench.blog_server(BLOG_PAGE_CACHE="1", **POST_SERVER_ENV, **env)
+    name = database.lower()
+    results = bench.workdir / f"comment-posts-{name}.txt"
     writers = ",\n".join(
         f'  {{cookie = "{w["cookie"]}", token = "{w["csrf_token"]}"}}' for w in seed["writers"]
     )
-    script = bench.workdir / "comment-posts.lua"
+    script = bench.workdir / f"comment-posts-{name}.lua"
     script.write_text(
         f"WRITERS = {{\n{writers}\n}}\n"
         f'POST_ID = "{seed["post_id"]}"\nFORM_STARTED = "{seed["form_started"]}"\n'
@@ -164,9 +182,9 @@ def comment_posts(bench: Bench) -> None:
     lines = [line.split(" ", 1) for line in results.read_text().splitlines()]
     accepted = [value for kind, value in lines if kind == "accepted"]
     refused = [value for kind, value in lines if kind == "refused"]
-    stored, _wall = bench.task("count-comments")
+    stored, _wall = bench.task("count-comments", **env)
     lost = [i for i in accepted if not stored["comments"].get(i, "").startswith("Benchmark")]
-    bench.result.posts_result = PostResult(
+    result = PostResult(
         requests_per_s=measured.requests_per_s,
         accepted_per_s=len(accepted) / bench.options.duration_s,
         p99_ms=measured.p99_ms,
@@ -174,13 +192,52 @@ def comment_posts(bench: Bench) -> None:
         refused=len(refused),
         lost=len(lost),
     )
-    bench.result.details["comment_posts"] = {
-        **bench.result.posts_result.__dict__,
+    bench.result.posts_results[database] = result
+    bench.result.details.setdefault("comment_posts", {})[database] = {
+        **result.__dict__,
         "refused_statuses": sorted(set(refused)),
         "server_settings": POST_SERVER_ENV,
     }
     if lost:
-        raise BenchError(f"{len(lost)} comments answered 303 but are not stored: {lost[:10]}")
+        raise BenchError(
+            f"{database}: {len(lost)} comments answered 303 but are not stored: {lost[:10]}"
+        )
+    return result
+
+
+def comment_posts_postgres(bench: Bench) -> None:
+    """The same comment POSTs on a throwaway PostgreSQL database, once, at the smallest size."""
+    smallest = min(bench.options.posts)
+    if bench.result.posts != smallest:
+        # One PostgreSQL figure per run keeps the run short; the target is not per corpus size.
+        print(f"(only at {smallest:,} posts)", end=" ", flush=True)
+        return
+    reason = postgres_reachable()
+    if reason is not None:
+        if services_required():
+            raise BenchError(f"{reason} (BLOG_TEST_REQUIRE_SERVICES=1 makes it mandatory)")
+        bench.result.posts_not_run["PostgreSQL"] = reason
+        print(f"skipped: {reason.splitlines()[0]}", end=" ", flush=True)
+        return
+    try:
+        # On the Bench's stack: dropped when this size ends, whatever happened, after the
+        # server entered later has stopped.
+        url = bench.stack.enter_context(throwaway_postgres_database("blog_bench"))
+    except SQLAlchemyError as exc:
+        raise BenchError(f"could not create a PostgreSQL database: {exc}") from exc
+    env = {
+        "BLOG_DATABASE_URL": url,
+        # Else the page cache keeps its state under the project's instance/ folder.
+        "BLOG_PAGE_CACHE_STATE_DIR": str(bench.workdir / "postgres-page-cache"),
+    }
+    out, wall = _cold_sync(bench, **env)
+    seed, _wall = bench.task("seed-comments", **env)
+    bench.result.details["postgres"] = {
+        "database": make_url(url).database,
+        "cold_sync": {**out, "wall_s": wall},
+        "seed": {k: v for k, v in seed.items() if k != "writers"},
+    }
+    post_comments(bench, "PostgreSQL", seed, **env)
 
 
 def bulk_comments(bench: Bench) -> None:
@@ -227,4 +284,6 @@ SCENARIOS: list[Scenario] = [
     worker_memory,
     bulk_comments,
     big_listings,
+    # Last: its own database and server, so nothing it does can change the figures above.
+    comment_posts_postgres,
 ]

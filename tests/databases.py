@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def services_required() -> bool:
-    """CI sets BLOG_TEST_REQUIRE_SERVICES=1: a missing server then fails instead of skipping."""
-    return os.environ.get("BLOG_TEST_REQUIRE_SERVICES") == "1"
+# Shared with the benchmark; re-exported for the fixtures that import them from here.
+from bench.postgres import postgres_reachable as postgres_reachable
+from bench.postgres import services_required
+from bench.postgres import throwaway_postgres_database as throwaway_postgres_database
 
 
 def skip_or_fail(reason: str) -> None:
@@ -25,42 +18,6 @@ def skip_or_fail(reason: str) -> None:
     if services_required():
         pytest.fail(f"{reason} (BLOG_TEST_REQUIRE_SERVICES=1 makes this mandatory)")
     pytest.skip(reason)
-
-
-def postgres_admin_url() -> str:
-    """Where the test PostgreSQL server is: BLOG_TEST_DATABASE_URL or the local default."""
-    url = os.environ.get("BLOG_TEST_DATABASE_URL", DEFAULT_POSTGRES)
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if "+" not in url else url
-
-
-def postgres_reachable() -> str | None:
-    """None when PostgreSQL answers, else why not."""
-    try:
-        engine = create_engine(postgres_admin_url(), connect_args={"connect_timeout": 2})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:  # any driver or network failure means "not here"
-        return (
-            f"PostgreSQL at {make_url(postgres_admin_url()).render_as_string()} unreachable: {exc}"
-        )
-    return None
-
-
-@contextmanager
-def throwaway_postgres_database() -> Iterator[str]:
-    """Create an empty database for this test session and drop it afterwards."""
-    admin = make_url(postgres_admin_url())
-    name = f"blog_test_{os.getpid()}_{secrets.token_hex(3)}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 def truncate_all(url: str) -> None:
