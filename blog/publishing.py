@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from blog.content import PostSource, Problem, RenderedPost, parse_post_file, render_post
 from blog.content.batch import render_many
@@ -19,7 +19,7 @@ from blog.content.frontmatter import slugify, term_slug
 from blog.content.images import image_resolver
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind
+from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
 from blog.search import index_post
 
 log = logging.getLogger(__name__)
@@ -220,36 +220,30 @@ def _apply(
     terms = _Terms()
     uid_to_id = {r.uid: r.id for r in rows}
     _vacate_slugs(candidates, rows)
-    written: list[Post] = []
+    updated: list[Post] = []
+    fresh: list[tuple[PostSource, RenderedPost, list[Term]]] = []
     for source, rendered in zip(candidates, rendered_posts, strict=True):
         seen_uids.add(source.uid)
         post_id = uid_to_id.get(source.uid)
         post = db.session.get(Post, post_id) if post_id is not None else None
-        old_path: str | None = None
+        its_terms = _post_terms(terms, source)
         if post is None:
-            post = Post(uid=source.uid)
-            db.session.add(post)
             report.added.append(source.file)
-        else:
-            report.updated.append(source.file)
-            if post.status is not PostStatus.DRAFT:
-                old_path = _public_path(post)
-        _fill(post, source, rendered.__dict__, now, default_author)
-        post.terms = [
-            t
-            for t in [terms.get(TermKind.CATEGORY, n) for n in source.categories]
-            + [terms.get(TermKind.TAG, n) for n in source.tags]
-            if t is not None
-        ]
-        for name in source.categories:
-            terms.ensure_ancestors(name)
+            fresh.append((source, rendered, its_terms))
+            continue
+        report.updated.append(source.file)
+        old_path = _public_path(post) if post.status is not PostStatus.DRAFT else None
+        for key, value in _columns(source, rendered, now, default_author).items():
+            setattr(post, key, value)
+        post.terms = its_terms
         _set_aliases(post, source.aliases, old_path)
-        written.append(post)
-    # One flush for every post, not one each: the unit of work then inserts them in batches
-    # (a flush per post was most of the write phase of a first sync).
+        updated.append(post)
+    # Updated posts and new terms first: the new posts' rows refer to the terms' ids.
     db.session.flush()
-    for post in written:
-        index_post(post.id, post.title, post.text)
+    indexed = [(p.id, p.title, p.text) for p in updated]
+    indexed += _insert_posts(fresh, now, default_author)
+    for post_id, title, body_text in indexed:
+        index_post(post_id, title, body_text)
     for row in rows:
         if row.uid not in seen_uids and row.status is not PostStatus.REMOVED:
             post = db.session.get(Post, row.id)
@@ -259,25 +253,70 @@ def _apply(
                 report.removed.append(row.source_path)
 
 
-def _fill(
-    post: Post, source: PostSource, rendered: dict[str, Any], now: datetime, default_author: str
-) -> None:
-    post.slug = source.slug
-    post.source_path = source.file
-    post.content_hash = source.content_hash
-    post.status = PostStatus.DRAFT if source.draft else PostStatus.PUBLISHED
-    post.layout = PostLayout.PAGE if source.is_page else PostLayout.POST
-    post.title = source.title
-    post.author = source.author or default_author
-    post.summary = source.summary
-    post.published_at = source.published_at
-    post.local_date = source.local_date.isoformat()
-    post.updated_at = source.updated_at
-    post.synced_at = now
-    post.comments_open = source.comments_open
-    post.image = source.image
-    for key in ("html", "excerpt_html", "toc_html", "text", "word_count", "reading_minutes"):
-        setattr(post, key, rendered[key])
+def _post_terms(terms: _Terms, source: PostSource) -> list[Term]:
+    """A post's categories then tags, each once, creating new ones and parent categories."""
+    found = [terms.get(TermKind.CATEGORY, n) for n in source.categories]
+    found += [terms.get(TermKind.TAG, n) for n in source.tags]
+    for name in source.categories:
+        terms.ensure_ancestors(name)
+    # `Trust` and `trust` are one tag: listing it twice would insert its row twice.
+    return list({id(t): t for t in found if t is not None}.values())
+
+
+def _insert_posts(
+    fresh: list[tuple[PostSource, RenderedPost, list[Term]]], now: datetime, default_author: str
+) -> list[tuple[int, str, str]]:
+    """Insert new posts in bulk, in order; return (id, title, text) of each for the index."""
+    if not fresh:
+        return []
+    # One multi-row INSERT per thousand posts instead of the unit of work's bookkeeping for
+    # each object: most of the write phase of a first sync, which inserts every post.
+    ids = db.session.scalars(
+        insert(Post).returning(Post.id, sort_by_parameter_order=True),
+        [_columns(source, rendered, now, default_author) for source, rendered, _ in fresh],
+    ).all()
+    links = [
+        {"post_id": post_id, "term_id": term.id}
+        for post_id, (_, _, its_terms) in zip(ids, fresh, strict=True)
+        for term in its_terms
+    ]
+    if links:
+        db.session.execute(insert(post_terms), links)
+    for post_id, (source, _, _) in zip(ids, fresh, strict=True):
+        if source.aliases:
+            post = db.session.get(Post, post_id)
+            if post is not None:
+                _set_aliases(post, source.aliases, None)
+    return [(i, s.title, r.text) for i, (s, r, _) in zip(ids, fresh, strict=True)]
+
+
+def _columns(
+    source: PostSource, rendered: RenderedPost, now: datetime, default_author: str
+) -> dict[str, Any]:
+    """A post's column values from its file and its rendering."""
+    return {
+        "uid": source.uid,
+        "slug": source.slug,
+        "source_path": source.file,
+        "content_hash": source.content_hash,
+        "status": PostStatus.DRAFT if source.draft else PostStatus.PUBLISHED,
+        "layout": PostLayout.PAGE if source.is_page else PostLayout.POST,
+        "title": source.title,
+        "author": source.author or default_author,
+        "summary": source.summary,
+        "published_at": source.published_at,
+        "local_date": source.local_date.isoformat(),
+        "updated_at": source.updated_at,
+        "synced_at": now,
+        "comments_open": source.comments_open,
+        "image": source.image,
+        "html": rendered.html,
+        "excerpt_html": rendered.excerpt_html,
+        "toc_html": rendered.toc_html,
+        "text": rendered.text,
+        "word_count": rendered.word_count,
+        "reading_minutes": rendered.reading_minutes,
+    }
 
 
 def _vacate_slugs(candidates: list[PostSource], rows: list[_Row]) -> None:
