@@ -56,26 +56,38 @@ def _needs_by_pattern(registry: util.Registry[Any]) -> dict[int, tuple[str, str]
     return pairs
 
 
+def _filter_table(registry: util.Registry[Any]) -> list[tuple[Any, tuple[str, str] | None, int]]:
+    """(pattern, what it needs or None, index of the next pattern needing something else)."""
+    by_id = _needs_by_pattern(registry)
+    needs = [by_id.get(id(p)) for p in registry]
+    # Neighbours needing the same (smarty's fifteen quote patterns) are skipped together.
+    after = list(range(1, len(needs) + 1))
+    for i in range(len(needs) - 2, -1, -1):
+        if needs[i] is not None and needs[i] == needs[i + 1]:
+            after[i] = after[i + 1]
+    return list(zip(registry, needs, after, strict=True))
+
+
 class FilteredInlineProcessor(InlineProcessor):
     """Python-Markdown's inline processor, skipping patterns that cannot match the text."""
 
-    # (pattern, what it needs or None, index of the next pattern needing something else)
     _filtered: list[tuple[Any, tuple[str, str] | None, int]]
+    _filtered_for: tuple[Any, ...] = ()
+    # What the patterns need between them, when every one of them needs something.
+    _all_needs: set[tuple[str, str]] | None = None
 
     def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
         """Apply the inline patterns, each only to text containing what it needs."""
-        # Read per document, so a pattern registered after this processor is still applied.
-        by_id = _needs_by_pattern(self.inlinePatterns)
-        needs = [by_id.get(id(p)) for p in self.inlinePatterns]
-        # Neighbours needing the same (smarty's fifteen quote patterns) are skipped together.
-        after = list(range(1, len(needs) + 1))
-        for i in range(len(needs) - 2, -1, -1):
-            if needs[i] is not None and needs[i] == needs[i + 1]:
-                after[i] = after[i + 1]
-        self._filtered = list(zip(self.inlinePatterns, needs, after, strict=True))
-        if needs and all(n is not None for n in needs):
+        # Checked per document, so a pattern registered after this processor is still applied.
+        patterns = tuple(self.inlinePatterns)
+        if patterns != self._filtered_for:
+            self._filtered = _filter_table(self.inlinePatterns)
+            self._filtered_for = patterns
+            needs = [n for _, n, _ in self._filtered]
+            self._all_needs = set(filter(None, needs)) if None not in needs else None
+        if self._all_needs is not None:
             text = "".join(t for el in tree.iter() for t in (el.text, el.tail) if t)
-            if not any(a in text or b in text for a, b in filter(None, set(needs))):
+            if not any(a in text or b in text for a, b in self._all_needs):
                 # No text anywhere has what any pattern needs (smarty's lot, in most posts): a
                 # walk of the tree would change nothing, so it is skipped.
                 self.stashed_nodes = {}
