@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, text
 
 from blog.content import PostSource, Problem, RenderedPost, parse_post_file, render_post
-from blog.content.batch import render_many
-from blog.content.frontmatter import slugify, term_slug
+from blog.content.batch import RenderQueue
+from blog.content.frontmatter import parse_post_bytes, slugify, term_slug
 from blog.content.images import image_resolver
 from blog.database import write_transaction
 from blog.extensions import db
@@ -164,35 +164,43 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
     seen_uids: set[str] = set()
     owners: dict[str, str] = {}
     candidates: list[PostSource] = []
-    for path in post_files(posts_dir):
-        raw = path.read_bytes()
-        digest = content_hash(raw, zone_name)
-        row = by_path.get(path.name)
-        if row is not None and row.content_hash == digest:
-            report.unchanged += 1
-            seen_uids.add(row.uid)
-            owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
-            continue
-        source, problems = parse_post_file(path, zone)
-        if source is None:
-            report.problems.extend(problems)
-            if row is not None:
-                # Keep serving the last good version while the author fixes the file.
+    # Rendered before the write transaction: on SQLite it locks out every other writer. Each
+    # post is queued as soon as it is parsed, so other cores render while this one parses.
+    with RenderQueue(posts_dir) as queue:
+        for path in post_files(posts_dir):
+            raw = path.read_bytes()
+            digest = content_hash(raw, zone_name)
+            row = by_path.get(path.name)
+            if row is not None and row.content_hash == digest:
+                report.unchanged += 1
                 seen_uids.add(row.uid)
                 owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
-            continue
-        candidates.append(_with_hash(source, digest))
+                continue
+            source, problems = parse_post_bytes(path.name, raw, zone)
+            if source is None:
+                report.problems.extend(problems)
+                if row is not None:
+                    # Keep serving the last good version while the author fixes the file.
+                    seen_uids.add(row.uid)
+                    owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
+                continue
+            candidates.append(_with_hash(source, digest))
+            queue.add(source.body, source.summary)
+        # Duplicates are known only once every file is read; their renderings are dropped.
+        rendered_all = queue.results()
 
     dup_problems = _duplicates(candidates, owners)
     bad_files = {p.file for p in dup_problems}
     report.problems.extend(dup_problems)
-    candidates = [c for c in candidates if c.file not in bad_files]
+    kept = [
+        (c, r) for c, r in zip(candidates, rendered_all, strict=True) if c.file not in bad_files
+    ]
+    candidates = [c for c, _ in kept]
+    rendered = [r for _, r in kept]
     for row in rows:
         if row.source_path in bad_files and row.status is not PostStatus.REMOVED:
             seen_uids.add(row.uid)
 
-    # Rendered before the write transaction: on SQLite it locks out every other writer.
-    rendered = render_many([(c.body, c.summary) for c in candidates], posts_dir)
     with write_transaction():
         _apply(candidates, rendered, rows, seen_uids, report, now, default_author)
         if report.changed and db.session.get_bind().dialect.name == "sqlite":

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from blog.content import batch
 from blog.extensions import db
 from blog.models import Post, PostAlias
 from blog.search import search_posts
@@ -105,3 +106,26 @@ def test_a_post_added_later_is_stored_as_it_would_be_on_a_first_sync(
         upgrade()
     sync(first)
     assert stored(first) == stored(app)
+
+
+def test_a_sync_rendered_by_the_pool_stores_what_one_process_stores(
+    write_post: Callable[..., Path],
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(6):
+        write_post(f"post-{n}", body=f"Body {n} with a note.[^1]\n\n[^1]: Note {n}.")
+    # A slug taken twice: the second file is reported, and its rendering thrown away.
+    write_post("post-9", slug="post-2")
+    alone = make_app()
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 2)
+    pooled = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'pooled.db'}")
+    with pooled.app_context():
+        upgrade()
+    report = sync(pooled)
+    assert [str(p) for p in report.problems] == [
+        "post-9.md: slug: 'post-2' is already used by post-2.md"
+    ]
+    assert stored(pooled) == stored(alone)
+    assert len(stored(alone)) == 6

@@ -194,11 +194,20 @@ def _str_list(name: str, value: Any, problems: list[str]) -> tuple[str, ...]:
 
 def parse_post_file(path: Path, zone: ZoneInfo) -> tuple[PostSource | None, list[Problem]]:
     """Read and validate one post file; a file with any problem yields no PostSource."""
-    name = path.name
     try:
         raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(path.name, "file", f"cannot be read as UTF-8 ({exc})")]
+    return parse_post_bytes(path.name, raw, zone)
+
+
+def parse_post_bytes(
+    name: str, raw: bytes, zone: ZoneInfo
+) -> tuple[PostSource | None, list[Problem]]:
+    """Validate a post file's bytes, already read; see parse_post_file."""
+    try:
         text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         return None, [Problem(name, "file", f"cannot be read as UTF-8 ({exc})")]
     return parse_post_text(name, text, zone)
 
