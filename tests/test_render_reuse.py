@@ -1,6 +1,6 @@
-"""One Markdown instance per thread, reset between posts; inline patterns tried only where they
-can match; one Pygments formatter per set of options: every post still renders exactly as a
-fresh Python-Markdown, as it comes, renders it."""
+"""One Markdown instance per thread, reset between posts; inline patterns and block processors
+tried only where they can match; one Pygments formatter per set of options: every post still
+renders exactly as a fresh Python-Markdown, as it comes, renders it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from blog.content import render
 from blog.content.images import image_resolver
-from blog.content.inline_filter import FilteredInlineProcessor
 from blog.content.render import Renderer, render_markdown, render_post
+from blog.content.shortcuts import FilteredBlockParser, FilteredInlineProcessor
 
 FIRST = """Intro with a claim[^1] and a [reference][docs] and a note[^note].
 
@@ -121,6 +121,17 @@ SNIPPETS = [
     "```\nno language\n```",
     "    :::bash\n    echo 'hi'",
     "    #!/usr/bin/env python\n    print(1)",
+    # Blocks, each with only the characters its processor needs.
+    "a | b\n--|--\n1 | 2",
+    "## Heading ##",
+    "Title\n=====",
+    "Subtitle\n--------",
+    "para\n\n***\n\n___\n\n- - -",
+    "Term\n:   Definition",
+    "> quoted\n> lines",
+    "text[^n]\n\n[^n]: The note\n    continued.",
+    "[link][r]\n\n[r]: https://example.com/r 'Title'",
+    "[r]: /only-a-definition",
 ]
 
 
@@ -150,10 +161,11 @@ def test_a_reused_renderer_leaks_nothing_from_one_post_into_the_next() -> None:
     assert render_markdown(FIRST) == first
 
 
-def test_skipping_inline_patterns_changes_no_html() -> None:
+def test_skipping_patterns_and_block_tests_changes_no_html() -> None:
     renderer = Renderer()
     for name in ("inline", "smarty"):
         assert type(renderer.md.treeprocessors[name]) is FilteredInlineProcessor
+    assert type(renderer.md.parser) is FilteredBlockParser
     # Line by line too, so that each syntax is also seen without the others' characters.
     texts = [TRICKY, FIRST, SECOND, "", "plain words only", *TRICKY.splitlines(), *SNIPPETS]
     for text in texts:

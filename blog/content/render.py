@@ -17,7 +17,7 @@ from markdown.treeprocessors import Treeprocessor
 from pygments.formatters import HtmlFormatter
 
 from blog.content.frontmatter import slugify
-from blog.content.inline_filter import InlineFilterExtension
+from blog.content.shortcuts import ShortcutsExtension
 
 MORE_MARKER = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
 WORDS_PER_MINUTE = 230
@@ -123,7 +123,7 @@ def _markdown(images: _ImageExtension, shortcuts: bool = True) -> markdown.Markd
         images,
     ]
     if shortcuts:
-        extensions.append(InlineFilterExtension())  # last: it adapts the others' processors
+        extensions.append(ShortcutsExtension())  # last: it adapts the others' processors
     return markdown.Markdown(
         extensions=extensions,
         extension_configs={

@@ -1,10 +1,12 @@
-"""Inline Markdown patterns tried only on text that could match them; the HTML is unchanged.
+"""Python-Markdown work skipped where it cannot change anything: the HTML is the same.
 
 Python-Markdown runs every inline pattern (links, emphasis, code, smarty's quotes and dashes:
 over thirty with our extensions) over every piece of text, one regular-expression search and
-several Python calls each, which is most of the time a post takes to render. A pattern whose
-match must contain some string (a link a `[`, smart quotes a quote) cannot match text without
-it, and skipping it then is exactly what trying it and failing does.
+several Python calls each, which is most of the time a post takes to render; and it tests
+every block (paragraph, list...) against each block processor, several by a regular-expression
+search of the whole block. A pattern whose match must contain some string (a link a `[`, smart
+quotes a quote, a heading a `#`) cannot match text without it, and skipping it then is exactly
+what trying it and failing does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import markdown
 from markdown import util
+from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor
 
@@ -42,6 +45,21 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "smarty-em-dashes": ("---",),
     "smarty-en-dashes": ("--",),
     "smarty-ellipses": ("...",),
+}
+
+
+# Block processor name -> strings, one of which is in any block it takes. Each of these either
+# tests the block with a regular expression needing it, or takes every block (footnotes and
+# references) and gives it back untouched, returning False, when its expression finds nothing.
+BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
+    "table": ("|",),
+    "hashheader": ("#",),
+    "setextheader": ("\n=", "\n-"),
+    "hr": ("-", "_", "*"),
+    "deflist": (":",),
+    "quote": (">",),
+    "footnote": ("[^",),
+    "reference": ("]:",),
 }
 
 
@@ -117,12 +135,36 @@ class FilteredInlineProcessor(InlineProcessor):
         return data
 
 
-class InlineFilterExtension(Extension):
-    """Swaps Python-Markdown's inline processors (core and smarty's) for filtered ones."""
+class FilteredBlockParser(BlockParser):
+    """Python-Markdown's block parser, skipping processors that cannot take the block."""
+
+    def parseBlocks(self, parent: ET.Element, blocks: list[str]) -> None:
+        """Step each block through the processors that could take it, as BlockParser does."""
+        registry = self.blockprocessors
+        needs = {id(registry[n]): v for n, v in BLOCK_NEEDS.items() if n in registry}
+        table = [(p, needs.get(id(p), ())) for p in registry]
+        while blocks:
+            for processor, strings in table:
+                if strings:
+                    block = blocks[0]
+                    for s in strings:
+                        if s in block:
+                            break
+                    else:
+                        continue  # it cannot take this block: as if its test said no
+                # run returns True or None when it took the block, False when it gave it back.
+                if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                    break
+
+
+class ShortcutsExtension(Extension):
+    """Swaps in the filtered inline processors (core and smarty's) and block parser."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        """Replace each plain InlineProcessor in place; list this extension last."""
+        """Change the classes in place; list this extension last."""
+        # In place: registries keep names and priorities, the objects their state.
         for processor in md.treeprocessors:
             if type(processor) is InlineProcessor:
-                # In place: the registry keeps its name and priority, the object its state.
                 processor.__class__ = FilteredInlineProcessor
+        if type(md.parser) is BlockParser:
+            md.parser.__class__ = FilteredBlockParser
