@@ -21,8 +21,8 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor
 
 _QUOTES = ("'", '"')
-# Registry name -> strings, one of which is in any text the pattern matches. A name not listed
-# (another extension's pattern) is tried on every text, as Python-Markdown itself does.
+# Registry name -> strings (one or two), one of which is in any text the pattern matches. A name
+# not listed (another extension's pattern) is tried on every text, as Python-Markdown does.
 NEEDS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
