@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 EXTENSION = "blog.fragments"
 # Bookkeeping per entry besides the text: key, tuple, node.
@@ -74,14 +74,26 @@ def link_base() -> tuple[str, str]:
 
 
 def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
-    """The fragment for `key`, built and kept on a miss."""
+    """The fragment for `key` (which names the content it shows), built and kept on a miss.
+
+    Not kept when a write committed during this request: it may show an older snapshot.
+    """
     cache = fragment_cache()
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[return-value]
     value = build()
-    cache.put(key, value, size(value))
+    if not _wrote_meanwhile():
+        cache.put(key, value, size(value))
     return value
+
+
+def _wrote_meanwhile() -> bool:
+    from blog.page_cache import tag_versions
+
+    versions = tag_versions()
+    seq = g.get("versions_seq")
+    return versions is not None and seq is not None and versions.seq() != seq
 
 
 def versioned(
@@ -97,7 +109,9 @@ def versioned(
     versions = tag_versions()
     if versions is None:
         return build()
-    seq = versions.seq()
+    seq = g.get("versions_seq")
+    if seq is None:
+        seq = versions.seq()
     full_key = (key, versions.current(tags))
     cache = fragment_cache()
     found = cache.get(full_key)

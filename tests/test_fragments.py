@@ -199,3 +199,23 @@ def test_a_kept_page_makes_no_query(uncached: Flask) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert seen == []
+
+
+def test_a_fragment_rendered_across_a_write_is_not_kept(uncached: Flask) -> None:
+    """A write that commits during a request may predate its snapshot: nothing is kept."""
+    from blog.fragments import cached, versioned
+    from blog.page_cache import read_versions_first, tag_versions
+
+    with uncached.test_request_context("/"):
+        read_versions_first()
+        versions = tag_versions()
+        assert versions is not None
+        versions.bump({"post:1"})  # another process commits, after this request began
+        assert cached("shell-key", lambda: "old shell", len) == "old shell"
+        assert versioned("thread-key", ("post:1",), lambda: "old thread", len) == "old thread"
+        assert fragment_cache(uncached).get("shell-key") is None
+        assert len(fragment_cache(uncached)) == 0
+    with uncached.test_request_context("/"):
+        read_versions_first()
+        assert cached("shell-key", lambda: "new shell", len) == "new shell"
+        assert fragment_cache(uncached).get("shell-key") == "new shell"

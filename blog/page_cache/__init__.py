@@ -15,7 +15,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from redis import Redis
 from sqlalchemy.engine import make_url
 
@@ -25,7 +25,7 @@ from blog.page_cache.maintenance import channel, start_maintenance
 from blog.page_cache.middleware import PageCacheMiddleware
 from blog.page_cache.static import StaticFolder
 from blog.page_cache.stores import MemoryStore, PageStore, RedisStore
-from blog.page_cache.tracking import EXTENSION, VERSIONS_EXTENSION, install
+from blog.page_cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
 from blog.page_cache.versions import FileVersions, RedisVersions, Versions
 
 __all__ = [
@@ -130,6 +130,8 @@ def init_page_cache(app: Flask) -> None:
     install()
     versions, client = build_versions(app)
     app.extensions[VERSIONS_EXTENSION] = versions
+    # First of all hooks: the versions a request goes by are read before it reads the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, read_versions_first)
     if app.config.get("PAGE_CACHE", True):
         app.extensions[EXTENSION] = build_page_cache(app, versions, client)
 
@@ -143,6 +145,19 @@ def serve_cached_pages(app: Flask) -> None:
     app.after_request(cache.after)
     # Outermost, so that a hit skips everything; keys come from the raw environ.
     app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache)  # type: ignore[method-assign]
+
+
+def read_versions_first() -> None:
+    """Note the write sequence and the `site` version before anything reads the database.
+
+    On SQLite a request reads one snapshot, taken at its first query (the user's session may
+    be loaded before the view): versions read after it could be newer than what it shows.
+    Read first, they never are; and a fragment is kept only if no write moved `seq` since.
+    """
+    versions = tag_versions()
+    if versions is not None:
+        g.versions_seq = versions.seq()
+        g.content_generation = versions.current((SITE,))
 
 
 def tag_versions(app: Flask | None = None) -> Versions | None:
