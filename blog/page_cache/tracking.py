@@ -151,10 +151,14 @@ def _after_commit(session: Session) -> None:
     tags = session.info.pop(PENDING, None)
     if not tags or not has_app_context():
         return
-    from blog.page_cache import invalidate  # the package imports this module
+    from blog.page_cache import invalidate, read_versions_first  # the package imports us
 
     try:
         invalidate(tags)
+        if has_request_context():
+            # The request's next read starts a fresh snapshot, with this write in it: what it
+            # renders from now on goes by the versions as they are now.
+            read_versions_first()
     except Exception:
         # The commit has happened; a failed invalidation must not turn it into an error page.
         log.exception("page cache: invalidating %s failed", sorted(tags))
