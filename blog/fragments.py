@@ -78,22 +78,7 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
 
     Not kept when a write committed during this request: it may show an older snapshot.
     """
-    cache = fragment_cache()
-    found = cache.get(key)
-    if found is not None:
-        return found  # type: ignore[return-value]
-    value = build()
-    if not _wrote_meanwhile():
-        cache.put(key, value, size(value))
-    return value
-
-
-def _wrote_meanwhile() -> bool:
-    from blog.page_cache import tag_versions
-
-    versions = tag_versions()
-    seq = g.get("versions_seq")
-    return versions is not None and seq is not None and versions.seq() != seq
+    return _kept(key, build, size, g.get("versions_seq"))
 
 
 def versioned(
@@ -112,12 +97,19 @@ def versioned(
     seq = g.get("versions_seq")
     if seq is None:
         seq = versions.seq()
-    full_key = (key, versions.current(tags))
+    return _kept((key, versions.current(tags)), build, size, seq)
+
+
+def _kept(key: Hashable, build: Callable[[], T], size: Callable[[T], int], seq: int | None) -> T:
+    """The kept fragment, or a fresh one, kept unless a write moved `seq` since it was read."""
+    from blog.page_cache import tag_versions
+
     cache = fragment_cache()
-    found = cache.get(full_key)
+    found = cache.get(key)
     if found is not None:
         return found  # type: ignore[return-value]
     value = build()
-    if versions.seq() == seq:
-        cache.put(full_key, value, size(value))
+    versions = tag_versions()
+    if seq is None or versions is None or versions.seq() == seq:
+        cache.put(key, value, size(value))
     return value

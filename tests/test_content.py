@@ -28,17 +28,6 @@ UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-@pytest.fixture
-def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
-    """The shared factory, without the development identity provider these tests never use."""
-
-    def make(**overrides: object) -> Flask:
-        overrides.setdefault("DEV_IDP", False)
-        return make_app(**overrides)
-
-    return make
-
-
 def parse(front: str, body: str = "Body.", name: str = "post.md", zone: ZoneInfo = UTC_ZONE):
     """Parse a post from its front matter lines; return (source, problems)."""
     return parse_post_text(name, f"---\n{front.strip()}\n---\n\n{body}\n", zone)

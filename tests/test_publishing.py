@@ -19,17 +19,6 @@ from blog.models import Post, PostAlias, PostStatus, Term, TermKind
 from tests.conftest import NOW, sync
 
 
-@pytest.fixture
-def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
-    """The shared factory, without the development identity provider these tests never use."""
-
-    def make(**overrides: object) -> Flask:
-        overrides.setdefault("DEV_IDP", False)
-        return make_app(**overrides)
-
-    return make
-
-
 @dataclass(frozen=True)
 class Row:
     """What the database holds for one post file."""

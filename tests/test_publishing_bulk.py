@@ -17,17 +17,6 @@ from blog.search import search_posts
 from tests.conftest import NOW, sync
 
 
-@pytest.fixture
-def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
-    """The shared factory, without the development identity provider these tests never use."""
-
-    def make(**overrides: object) -> Flask:
-        overrides.setdefault("DEV_IDP", False)
-        return make_app(**overrides)
-
-    return make
-
-
 def stored(app: Flask) -> dict[str, tuple[object, ...]]:
     """What each post's row, terms and aliases hold, by file name."""
     with app.app_context():
