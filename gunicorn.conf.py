@@ -2,6 +2,8 @@
 
 import os
 
+from gunicorn.glogging import Logger
+
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
@@ -19,6 +21,20 @@ control_socket_disable = True
 preload_app = False
 # The app logs one line per request with its timing (logger "blog.requests").
 accesslog = None
+
+
+class AppLogsRequests(Logger):
+    """gunicorn's logger without its access log, which the app's request log replaces.
+
+    With `logconfig_dict` set, gunicorn would build every access line's fields even though
+    nothing prints them.
+    """
+
+    def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
+        """Log nothing: the app has logged the request."""
+
+
+logger_class = AppLogsRequests
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 logconfig_dict = {

@@ -7,6 +7,7 @@ fast with the full-page cache off, or for readers it never serves (logged in).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -66,11 +67,18 @@ def fragment_cache(app: Flask | None = None) -> FragmentCache:
     return cache
 
 
+def digest(data: bytes) -> str:
+    """A short fingerprint of a fragment's bytes, for ETags built from parts."""
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
 def link_base() -> tuple[str, str]:
     """What a page's links depend on besides its content: where the app is mounted, and the
     request's scheme and host when absolute links come from them (no BLOG_SITE_URL)."""
-    host = "" if current_app.config["SITE_URL"] else request.host_url
-    return request.script_root, host
+    if current_app.config["SITE_URL"]:
+        return request.script_root, ""
+    # The raw scheme and host name the links' origin: finer than `host_url`, and cheaper.
+    return request.script_root, f"{request.scheme}://{request.host}"
 
 
 def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:

@@ -16,6 +16,14 @@ from blog.clock import utcnow
 # Set in the WSGI environ by the page cache's middleware, which stores the full page and then
 # answers If-None-Match / If-Modified-Since itself.
 CACHE_KEY_ENVIRON = "blog.page_cache.key"
+# The request headers that can turn a 200 into a 304 or a 412; without them there is no answer
+# to work out.
+CONDITIONAL_HEADERS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
 
 
 def public_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
@@ -57,6 +65,7 @@ def make_cacheable(response: Response) -> Response:
     if response.last_modified is None:
         # When this copy was made: the page shows the data as of now, so it is modified by then.
         response.last_modified = utcnow().replace(microsecond=0)
-    if CACHE_KEY_ENVIRON in request.environ:
+    environ = request.environ
+    if CACHE_KEY_ENVIRON in environ or not any(name in environ for name in CONDITIONAL_HEADERS):
         return response
     return response.make_conditional(request)

@@ -20,6 +20,7 @@ from blog.extensions import db
 log = logging.getLogger("blog.requests")
 bp = Blueprint("ops", __name__)
 LOCK_RETRY_SECONDS = 2
+REQUEST_LINE = '%s "%s %s" %s %d %.1fms'
 
 
 def head_revision() -> str | None:
@@ -82,10 +83,11 @@ def init_ops(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response: Response) -> Response:
+        if not log.isEnabledFor(logging.INFO):
+            return response
         started = g.get("request_started")
         elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        log.info(
-            '%s "%s %s" %s %d %.1fms',
+        args = (
             request.remote_addr,
             request.method,
             request.full_path.rstrip("?"),
@@ -93,4 +95,6 @@ def init_ops(app: Flask) -> None:
             response.calculate_content_length() or 0,
             elapsed_ms,
         )
+        # A record made directly: `log.info` would walk the stack for a caller it never prints.
+        log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, REQUEST_LINE, args, None))
         return response

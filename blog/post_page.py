@@ -16,7 +16,8 @@ from flask import Response, make_response, render_template
 from markupsafe import Markup
 
 from blog import posts
-from blog.fragments import cached, link_base
+from blog.auth.session import has_session_cookie
+from blog.fragments import cached, digest, link_base
 from blog.models import Post, PostLayout
 from blog.page_cache.tracking import record_post_shown
 from blog.site_memo import stamp
@@ -36,8 +37,9 @@ class PostShell:
     layout: PostLayout
     published_at: datetime
     comments_open: bool
-    before: str
-    after: str
+    before: bytes
+    after: bytes
+    digest: str
 
     @property
     def size(self) -> int:
@@ -78,21 +80,40 @@ def _render(slug: str, now: datetime) -> PostShell | None:
         layout=post.layout,
         published_at=post.published_at,
         comments_open=post.comments_open,
-        before=before,
-        after=after,
+        before=before.encode(),
+        after=after.encode(),
+        digest=digest(html.encode()),
     )
 
 
-def render_post_page(shell: PostShell, **comment_args: Any) -> str:
+def render_post_page(shell: PostShell, **comment_args: Any) -> bytes:
     """The whole page: the shell with this request's comment section in its slot."""
     if shell.layout is not PostLayout.POST:
         return shell.before + shell.after
-    from blog.comments.page import comment_context
+    from blog.comments.page import render_section
 
-    section = render_template(
-        "comments/section.html", post=shell, **comment_context(shell, **comment_args)
-    )
-    return shell.before + section + shell.after
+    return shell.before + render_section(shell, **comment_args).encode() + shell.after
+
+
+def post_page(shell: PostShell) -> Response:
+    """The page for this request's reader; an anonymous one gets the shared comment section.
+
+    Its ETag comes from the digests of the parts, so a large page is not hashed per request.
+    """
+    if shell.layout is not PostLayout.POST:
+        body, etag = shell.before + shell.after, shell.digest
+    elif has_session_cookie():
+        body, etag = render_post_page(shell), None
+    else:
+        from blog.comments.page import anonymous_section
+
+        section = anonymous_section(shell)
+        body = shell.before + section.html + shell.after
+        etag = digest(f"{shell.digest}.{section.digest}".encode())
+    response = make_response(body)
+    if etag is not None:
+        response.set_etag(etag)
+    return response
 
 
 def post_page_response(shell: PostShell, status: int, **comment_args: Any) -> Response:

@@ -13,6 +13,7 @@ to the three views they guard.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -68,16 +69,33 @@ def init_rate_limits(app: Flask) -> None:
         headers_enabled=False,  # Retry-After is set on the 429 page itself
     )
     limiter.init_app(app)
-    # Every limit is on a view (decorated below), which checks it itself; the app-wide hook
-    # would only look for default limits there are none of, on every page view.
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:
-        hooks.remove(limiter._check_request_limit)
+    _drop_app_wide_hooks(app, limiter)
     app.extensions[LIMITER_KEY] = limiter
     for endpoint, setting in LIMITED_ENDPOINTS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(_limit_from(setting))(view)  # type: ignore[assignment]
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def _drop_app_wide_hooks(app: Flask, limiter: Limiter) -> None:
+    """Remove the limiter's hooks that run on every request and have nothing to do here.
+
+    Every limit is on a view (decorated above), which checks it itself. The hooks would look
+    for default limits, conditional deductions and rate-limit headers, none of which this app
+    has, and reset state that lives on the request context, which ends with the request.
+    """
+    before = app.before_request_funcs.get(None, [])
+    before[:] = [hook for hook in before if hook != limiter._check_request_limit]
+    after = app.after_request_funcs.get(None, [])
+    after[:] = [hook for hook in after if not _bound_to(hook, limiter)]
+    teardown = app.teardown_request_funcs.get(None, [])
+    teardown[:] = [hook for hook in teardown if not _bound_to(hook, limiter)]
+
+
+def _bound_to(hook: object, limiter: Limiter) -> bool:
+    if isinstance(hook, functools.partial):
+        return hook.args[:1] == (limiter,)
+    return getattr(hook, "__self__", None) is limiter
 
 
 def retry_after_seconds(error: RateLimitExceeded) -> int:

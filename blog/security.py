@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -71,15 +71,23 @@ def init_security(app: Flask) -> None:
         # Not the usual error page: it builds absolute links from the very Host refused here.
         return Response(UNTRUSTED_HOST_PAGE, 400, mimetype="text/html")
 
+    defaults = [
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    production = bool(app.config.get("PRODUCTION"))
+
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure and current_app.config.get("PRODUCTION"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # One pass over the headers a view set (a callback may set its own Referrer-Policy)
+        # instead of one case-insensitive scan per default.
+        present = {name.lower() for name, _value in headers}
+        headers.extend([(k, v) for k, v in defaults if k.lower() not in present])
+        if production and request.is_secure and "strict-transport-security" not in present:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response

@@ -16,7 +16,7 @@ from blog.http_cache import public_page
 from blog.listing_page import listing_page
 from blog.models import PostLayout, TermKind
 from blog.moderation.previews import preview_or_404
-from blog.post_page import post_shell, render_post_page
+from blog.post_page import post_page, post_shell
 from blog.site_memo import stamp
 
 bp = Blueprint("reader", __name__)
@@ -69,7 +69,7 @@ def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
         return preview_or_404(slug)
     if shell.layout is PostLayout.PAGE or shell.path != request.path:
         return redirect(shell.path, 301)
-    return render_post_page(shell)
+    return post_page(shell)
 
 
 @bp.get("/<slug>/")
@@ -81,7 +81,7 @@ def by_slug(slug: str) -> ResponseReturnValue:
         return preview_or_404(slug)
     if shell.layout is PostLayout.POST:
         return redirect(shell.path, 301)
-    return render_post_page(shell)
+    return post_page(shell)
 
 
 @bp.get("/<int(fixed_digits=4):year>/")

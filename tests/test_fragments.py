@@ -20,6 +20,7 @@ from tests.moderation_helpers import (
     add_comment,
     add_user,
     csrf_token,
+    essay_post_id,
     log_in,
     set_status,
 )
@@ -129,6 +130,41 @@ def test_the_writers_own_comments_are_never_the_shared_rendering(uncached: Flask
     add_comment(uncached, bob, "Bob answers.")  # Bob has now written here: his forms show
     html = theirs.get(ESSAY).get_data(as_text=True)
     assert html.count('class="comment-edit-link"') == 1 and "Bob answers." in html
+
+
+def test_the_shared_comment_section_has_an_etag_that_follows_its_comments(
+    uncached: Flask,
+) -> None:
+    """The anonymous page's ETag is made from its parts: equal while nothing changes, new
+    with a new comment, and a match gives a 304."""
+    alice = add_user(uncached, "Alice")
+    add_comment(uncached, alice, "Before.")
+    client = uncached.test_client()
+    first = client.get(ESSAY)
+    etag = first.headers["ETag"]
+    assert client.get(ESSAY).headers["ETag"] == etag
+    again = client.get(ESSAY, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    add_comment(uncached, alice, "After.")
+    changed = client.get(ESSAY, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "After." in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_reader_with_a_session_never_gets_the_shared_section(uncached: Flask) -> None:
+    """A logged-out reader who left a draft gets it back, not the box every reader shares."""
+    assert "Leave a Reply" in page(uncached)  # the shared section, kept
+    client = uncached.test_client()
+    post_id = essay_post_id(uncached)
+    token = csrf_token(client)
+    response = client.post(
+        "/comments/",
+        data={"post_id": post_id, "comment": "Half a thought, kept.", "csrf_token": token},
+    )
+    assert response.status_code == 303  # logged out: kept as a draft, asked to log in
+    html = client.get(ESSAY).get_data(as_text=True)
+    assert "Half a thought, kept." in html
+    assert "Half a thought, kept." not in page(uncached)
 
 
 def test_a_held_comment_is_shown_to_its_writer_only(uncached: Flask) -> None:

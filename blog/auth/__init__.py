@@ -6,6 +6,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
 from blog.auth.providers import register_providers
+from blog.auth.session import SignedCookieSessions
 from blog.extensions import db, login_manager
 from blog.models import User
 
@@ -17,6 +18,7 @@ def init_auth(app: Flask) -> None:
     from blog.auth import account_views, facebook, views
 
     # No eager current_user in templates: anonymous pages must not touch the session.
+    app.session_interface = SignedCookieSessions()
     login_manager.init_app(app, add_context_processor=False)
     login_manager.session_protection = None  # sessions are ended by generation instead
     if app.config.get("DEV_IDP"):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app, render_template, session
 
 from blog.auth.providers import enabled_providers
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
@@ -14,6 +15,16 @@ from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
 from blog.comments.thread_view import shown_thread
+from blog.fragments import digest, link_base, versioned
+from blog.page_cache.tracking import SITE, post_tag
+
+
+@dataclass(frozen=True)
+class SharedSection:
+    """The comment section every reader without a session sees, and its fingerprint."""
+
+    html: bytes
+    digest: str
 
 
 def rules() -> service.CommentRules:
@@ -81,3 +92,26 @@ def comment_context(
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
     }
+
+
+def render_section(post: service.CommentTarget, **comment_args: Any) -> str:
+    """The comment section of a post page for this request's reader."""
+    return render_template(
+        "comments/section.html", post=post, **comment_context(post, **comment_args)
+    )
+
+
+def anonymous_section(post: service.CommentTarget) -> SharedSection:
+    """The section for a reader with no session: the same for all of them, so rendered once.
+
+    It shows the thread and the login form, nothing of the reader's: it changes only with
+    the post's comments (its tag), the site, the link base and whether comments are open.
+    """
+    is_open = service.comments_open(post, utcnow(), rules())
+    key = ("anonymous-section", post.id, post.path, is_open, link_base())
+
+    def render() -> SharedSection:
+        html = render_section(post).encode()
+        return SharedSection(html, digest(html))
+
+    return versioned(key, (SITE, post_tag(post.id)), render, lambda section: len(section.html))
