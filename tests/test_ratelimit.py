@@ -93,7 +93,7 @@ def test_the_limits_and_their_storage_come_from_the_environment() -> None:
         "30 per minute",
         "60 per minute",
     )
-    assert storage_uri(defaults) == "memory://"
+    assert storage_uri(defaults) == "blog-memory://"
     env = {
         "BLOG_RATELIMIT_LOGIN": "5 per hour",
         "BLOG_RATELIMIT_COMMENT": "7/minute",
@@ -166,13 +166,26 @@ def test_counts_are_in_memory_by_default_one_count_per_server(
 ) -> None:
     one, two = limited(), limited()
     for app in (one, two):
-        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "MemoryStorage"
+        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "SweptMemoryStorage"
     a, b = from_ip(one.test_client()), from_ip(two.test_client())
     for _ in range(LOGIN_LIMIT):
         assert start_login(a).status_code == 302
         assert start_login(b).status_code == 302
     assert start_login(a).status_code == 429
     assert start_login(b).status_code == 429
+
+
+def test_counting_in_memory_starts_no_thread_per_hit(limited: Callable[..., Flask]) -> None:
+    """The stock storage starts a sweeper thread after nearly every hit; this one sweeps inline."""
+    app = limited()
+    storage = app.extensions[LIMITER_KEY].storage
+    first = storage.timer
+    first.join()  # the constructor's one sweep, 10 ms after it
+    client = from_ip(app.test_client())
+    for _ in range(LOGIN_LIMIT):
+        assert start_login(client).status_code == 302
+    assert storage.timer is first and not first.is_alive()
+    assert start_login(client).status_code == 429  # the counts still count
 
 
 def redis_url() -> str:
