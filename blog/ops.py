@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response
 
 from blog.config import PROJECT_ROOT
 from blog.extensions import db
+from blog.request_log import log_request
 
-log = logging.getLogger("blog.requests")
+log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__)
 LOCK_RETRY_SECONDS = 2
-REQUEST_LINE = '%s "%s %s" %s %d %.1fms'
 
 
 def head_revision() -> str | None:
@@ -83,18 +83,13 @@ def init_ops(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response: Response) -> Response:
-        if not log.isEnabledFor(logging.INFO):
-            return response
         started = g.get("request_started")
-        elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        args = (
+        log_request(
             request.remote_addr,
             request.method,
             request.full_path.rstrip("?"),
             response.status_code,
             response.calculate_content_length() or 0,
-            elapsed_ms,
+            (time.perf_counter() - started) * 1000 if started else 0.0,
         )
-        # A record made directly: `log.info` would walk the stack for a caller it never prints.
-        log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, REQUEST_LINE, args, None))
         return response

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog.clock import utcnow
@@ -75,6 +75,19 @@ def comment_created(comment_id: int) -> None:
         log.exception("could not queue the mail for comment %s", comment_id)
 
 
+# Built once: it runs after every comment post.
+_THREAD_HAS_SUBSCRIBERS = (
+    select(Subscription.id)
+    .where(
+        Subscription.kind == SubscriptionKind.THREAD,
+        Subscription.post_id == bindparam("post_id"),
+        Subscription.confirmed_at.is_not(None),
+        Subscription.unsubscribed_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 def _may_notify(comment_id: int) -> bool:
     """Whether a new comment might cause mail: an author address, or thread subscribers."""
     if _author_email():
@@ -82,18 +95,8 @@ def _may_notify(comment_id: int) -> bool:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.status is not CommentStatus.APPROVED:
         return False
-    return bool(
-        db.session.scalar(
-            select(Subscription.id)
-            .where(
-                Subscription.kind == SubscriptionKind.THREAD,
-                Subscription.post_id == comment.post_id,
-                Subscription.confirmed_at.is_not(None),
-                Subscription.unsubscribed_at.is_(None),
-            )
-            .limit(1)
-        )
-    )
+    params = {"post_id": comment.post_id}
+    return db.session.connection().execute(_THREAD_HAS_SUBSCRIBERS, params).first() is not None
 
 
 def comment_approved(comment_id: int, now: datetime | None = None) -> None:

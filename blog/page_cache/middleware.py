@@ -8,7 +8,6 @@ headers included, captured from the response the app gave when the page was rend
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from werkzeug.http import (
 )
 
 from blog.http_cache import CACHE_KEY_ENVIRON
+from blog.request_log import log_request
 
 if TYPE_CHECKING:
     from blog.page_cache.core import PageCache
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 ENTRY_ENVIRON = "blog.page_cache.entry"
 
-log = logging.getLogger("blog.requests")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -131,15 +130,12 @@ class PageCacheMiddleware:
             environ, start_response, "200 OK", list(page.headers), body, page.etag,
             page.last_modified,
         )  # fmt: skip
-        if log.isEnabledFor(logging.INFO):
-            # The same line blog.ops writes for the requests the app handles.
-            log.info(
-                '%s "%s %s" %s %d %.1fms',
-                self.cache.client_address(environ),
-                environ["REQUEST_METHOD"],
-                environ.get("PATH_INFO", ""),
-                304 if sent is None else 200,
-                0 if sent is None else len(page.body),
-                (time.perf_counter() - started) * 1000,
-            )
+        log_request(
+            self.cache.client_address(environ),
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            304 if sent is None else 200,
+            0 if sent is None else len(page.body),
+            (time.perf_counter() - started) * 1000,
+        )
         return [] if sent is None else sent
