@@ -93,7 +93,9 @@ def add_comment(
         )
         comment = create_comment(user, submission, utcnow(), rules(), app.config["SECRET_KEY"])
         if status is not None and comment.status is not status:
-            comment.status = status
+            stored = db.session.get(Comment, comment.id)
+            assert stored is not None
+            stored.status = status
             db.session.commit()
         return comment.id
 

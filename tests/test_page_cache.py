@@ -176,6 +176,23 @@ def test_moderator_approval_shows_on_the_next_anonymous_post_page_and_home(
     assert text in hit(app)
 
 
+def test_a_new_comment_makes_only_the_pages_that_show_its_post_stale(
+    essay: Path, make_cached: Make
+) -> None:
+    """The comment is one row written with a plain insert: its post's pages and the home page
+    are rendered anew, and a page that does not show that post stays in the cache."""
+    app = make_cached()
+    prime(app)
+    prime(app, "/")
+    prime(app, "/about/")
+    text = "Only the essay's pages should notice me."
+    cid = mh.add_comment(app, add_user(app, "Alice Reader"), text)
+    assert status_of(app, cid) is CommentStatus.APPROVED
+    assert text in fresh(app)
+    assert "1 Comment<span" in fresh(app, "/")
+    hit(app, "/about/")
+
+
 def test_edited_and_deleted_comments_show_on_the_next_anonymous_request(
     essay: Path, make_cached: Make
 ) -> None:

@@ -98,7 +98,7 @@ def create() -> ResponseReturnValue:
         return _kept(post, exc.status, exc.message, exc.retry_after)
     discard_draft()
     from_comment_form(user, post, request.form, utcnow())
-    comment_created(comment.id)
+    comment_created(comment.id, comment.post_id, comment.status)
     if comment.status is CommentStatus.SPAM:
         set_notice("Your comment is awaiting moderation.")
         return redirect(f"{post.path}#respond", 303)

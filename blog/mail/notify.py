@@ -57,10 +57,10 @@ def _author_email() -> str:
     return str(current_app.config.get("AUTHOR_EMAIL") or "").strip()
 
 
-def comment_created(comment_id: int) -> None:
+def comment_created(comment_id: int, post_id: int, status: CommentStatus) -> None:
     """Queue the mail a new comment causes: the author always, subscribers when approved."""
     try:
-        if not _may_notify(comment_id):
+        if not _may_notify(post_id, status):
             return  # no write lock taken for nothing: most comments send no mail
         with write_transaction():
             comment = db.session.get(Comment, comment_id)
@@ -88,14 +88,13 @@ _THREAD_HAS_SUBSCRIBERS = (
 )
 
 
-def _may_notify(comment_id: int) -> bool:
+def _may_notify(post_id: int, status: CommentStatus) -> bool:
     """Whether a new comment might cause mail: an author address, or thread subscribers."""
     if _author_email():
         return True
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.status is not CommentStatus.APPROVED:
+    if status is not CommentStatus.APPROVED:
         return False
-    params = {"post_id": comment.post_id}
+    params = {"post_id": post_id}
     return db.session.connection().execute(_THREAD_HAS_SUBSCRIBERS, params).first() is not None
 
 

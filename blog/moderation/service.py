@@ -252,7 +252,7 @@ def reply_as_author(
     ip_key: str,
     provider: str | None = None,
     ip: str | None = None,
-) -> Comment:
+) -> comments.NewComment:
     """The author's reply, approved at once; a pending parent is approved first."""
     _clean_text(body, rules)
     parent = get_comment(parent_id)
@@ -277,5 +277,5 @@ def reply_as_author(
         comment = comments.create_comment(moderator, submission, now, rules, ip_key)
     except comments.CommentRejected as exc:
         raise ModerationError(exc.message, exc.status) from exc
-    notify.comment_created(comment.id)
+    notify.comment_created(comment.id, comment.post_id, comment.status)
     return comment

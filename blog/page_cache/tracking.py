@@ -3,7 +3,8 @@
 Writes are detected here, in one place, so the comment service, moderation, accounts and the
 sync need no cache calls: a flush collects the tags of the Post, Comment, Term, alias and
 avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `site` (every
-page), and the commit hands the tags to the app's page cache. A rollback forgets them.
+page) except a plain insert of comments, whose parameters name their posts, and the commit
+hands the tags to the app's page cache. A rollback forgets them.
 
 Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
 `post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import g, has_app_context, has_request_context
@@ -117,14 +118,21 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
             tags |= _write_tags(session, obj, dirty=True)
 
 
-def _statement_tags(statement: Any) -> set[str]:
-    """`site` for a bulk write to a watched table (unless it only sets unshown post fields)."""
+def _statement_tags(statement: Any, parameters: Any = None) -> set[str]:
+    """`site` for a bulk write to a watched table (unless it only sets unshown post fields).
+
+    A plain insert of comments names its posts in its parameters: only they are stale.
+    """
     if isinstance(statement, TextClause):
         return {SITE} if _TEXT_WRITE.match(statement.text) else set()
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
     if name not in WATCHED_TABLES:
         return set()
+    if name == "comments" and getattr(statement, "is_insert", False):
+        post_ids = _inserted_post_ids(statement, parameters)
+        if post_ids:
+            return {COMMENTS, *(post_tag(p) for p in post_ids)}
     if name == "posts" and getattr(statement, "is_update", False):
         values = getattr(statement, "_values", None) or {}
         columns = {getattr(c, "key", str(c)) for c in values}
@@ -133,12 +141,27 @@ def _statement_tags(statement: Any) -> set[str]:
     return {SITE}
 
 
+def _inserted_post_ids(statement: Any, parameters: Any) -> set[int] | None:
+    """The posts an `INSERT INTO comments` with parameter rows writes to; None when unsure."""
+    in_statement = ("_values", "_multi_values", "select")
+    if any(getattr(statement, name, None) for name in in_statement):
+        return None  # values or a SELECT in the statement itself
+    rows = parameters if isinstance(parameters, list | tuple) else [parameters]
+    post_ids: set[int] = set()
+    for row in rows:
+        post_id = row.get("post_id") if isinstance(row, Mapping) else None
+        if not isinstance(post_id, int):
+            return None
+        post_ids.add(post_id)
+    return post_ids or None
+
+
 def _on_execute(state: ORMExecuteState) -> None:
     statement = state.statement
     if state.is_select:
         return
     if state.is_update or state.is_delete or state.is_insert or isinstance(statement, TextClause):
-        tags = _statement_tags(statement)
+        tags = _statement_tags(statement, state.parameters)
         if tags:
             _pending(state.session).update(tags)
 
