@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from blog import create_app
 from blog.auth.accounts import login_profile
@@ -24,6 +24,7 @@ from blog.auth.providers import Profile
 from blog.clock import utcnow
 from blog.comments.rules import CommentRules, Submission
 from blog.comments.service import DUPLICATE_MESSAGE, create_comment
+from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, Post, User
 from tests.auth_helpers import form_data, logged_in, serve_site, session_cookie, with_cookie
@@ -211,3 +212,25 @@ def test_eight_processes_store_every_comment(
     assert not locked, f"{len(locked)} 'database is locked' errors, e.g. {locked[:3]}"
     assert not errors, f"{len(errors)} errors, e.g. {errors[:5]}"
     _check_every_comment_stored(url, posts_dir)
+
+
+def test_a_write_after_reads_commits_once_except_on_sqlite(
+    essay: Path, make_app: Callable[..., Flask], database_backend: str
+) -> None:
+    """SQLite must end a deferred read before BEGIN IMMEDIATE; elsewhere the write joins it."""
+    app = make_app()
+    with app.app_context():
+        engine = db.engine
+        commits: list[object] = []
+
+        def count(conn: object) -> None:
+            commits.append(conn)
+
+        event.listen(engine, "commit", count)
+        try:
+            assert db.session.scalar(select(User.id).limit(1)) is None
+            with write_transaction():
+                db.session.execute(update(User).values(display_name="nobody"))
+        finally:
+            event.remove(engine, "commit", count)
+    assert len(commits) == (2 if database_backend == "sqlite" else 1)
