@@ -55,6 +55,7 @@ class SweptMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = ["blog-memory"]
     _next_sweep = 0.0
 
+    # The stock storage calls its private `__schedule_expiry`; this is that name, mangled.
     def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now >= self._next_sweep:
