@@ -10,6 +10,7 @@ import pytest
 import requests
 from flask import Flask
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from blog.clock import FrozenClock
@@ -252,6 +253,29 @@ def test_moderators_are_exempt_from_the_flood_rule(site: Callable[..., Flask]) -
     comment_id(author.post("Thanks for reading."))
     comment_id(author.post("And one more thing."))
     assert statuses(app) == [APPROVED, APPROVED]
+
+
+def test_a_comment_that_passes_every_rule_asks_nothing_about_moderators(
+    site: Callable[..., Flask],
+) -> None:
+    """Whether the writer moderates matters only to a rule that would refuse or hold."""
+    app = site(MODERATION_HOLD="none")
+    alice = log_in(app, "alice", "Alice")
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        comment_id(alice.post("Nothing in here for any rule to stop."))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statuses(app) == [APPROVED]
+    assert any("INSERT INTO comments" in s for s in seen)
+    assert not any("moderator_grants" in s for s in seen)
 
 
 # --- where comments may go -------------------------------------------------------------------

@@ -43,6 +43,7 @@ class Submission:
     honeypot: str = ""
     form_started: datetime | None = None
     ip: str | None = None
+    # True when the caller knows the writer moderates; otherwise the service asks when it matters.
     is_moderator: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -18,7 +18,6 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
 from blog import posts
-from blog.auth.roles import is_moderator
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments import service
@@ -88,7 +87,6 @@ def create() -> ResponseReturnValue:
         honeypot=request.form.get(HONEYPOT_FIELD, ""),
         form_started=read_started(request.form.get("form_started")),
         ip=request.remote_addr,
-        is_moderator=is_moderator(user),
     )
     try:
         comment = service.create_comment(
