@@ -18,7 +18,7 @@ from sqlalchemy import Select
 
 from blog import posts
 from blog.clock import utcnow
-from blog.comments.service import comment_counts
+from blog.comments.threads import comment_counts
 from blog.fragments import link_base, versioned
 from blog.models import Post
 from blog.page_cache.tracking import SITE, post_tag, record_post_shown

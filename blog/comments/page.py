@@ -15,6 +15,7 @@ from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
 from blog.comments.thread_view import shown_thread
+from blog.comments.threads import CommentTarget
 from blog.fragments import digest, link_base, versioned
 from blog.page_cache.tracking import SITE, post_tag
 
@@ -45,7 +46,7 @@ def rules() -> service.CommentRules:
 
 
 def comment_context(
-    post: service.CommentTarget,
+    post: CommentTarget,
     error: str | None = None,
     body: str | None = None,
     parent_id: int | None = None,
@@ -94,14 +95,14 @@ def comment_context(
     }
 
 
-def render_section(post: service.CommentTarget, **comment_args: Any) -> str:
+def render_section(post: CommentTarget, **comment_args: Any) -> str:
     """The comment section of a post page for this request's reader."""
     return render_template(
         "comments/section.html", post=post, **comment_context(post, **comment_args)
     )
 
 
-def anonymous_section(post: service.CommentTarget) -> SharedSection:
+def anonymous_section(post: CommentTarget) -> SharedSection:
     """The section for a reader with no session: the same for all of them, so rendered once.
 
     It shows the thread and the login form, nothing of the reader's: it changes only with

@@ -13,7 +13,7 @@ from flask import render_template, request, url_for
 from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
-from blog.comments.service import (
+from blog.comments.threads import (
     CommentTarget,
     ShownComment,
     ThreadNode,
