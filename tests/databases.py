@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from flask import Flask
+from sqlalchemy import create_engine, event, text
 
 # Shared with the benchmark; re-exported for the fixtures that import them from here.
 from bench.postgres import postgres_reachable as postgres_reachable
@@ -39,3 +43,22 @@ def truncate_all(url: str) -> None:
 def sqlite_url(path: Path) -> str:
     """SQLAlchemy URL of an SQLite file."""
     return f"sqlite:///{path}"
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs, as it runs."""
+    from blog.extensions import db
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

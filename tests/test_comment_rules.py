@@ -10,7 +10,6 @@ import pytest
 import requests
 from flask import Flask
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from blog.clock import FrozenClock
@@ -30,6 +29,7 @@ from tests.comment_client import (
     statuses,
 )
 from tests.conftest import NOW
+from tests.databases import sql_statements
 from tests.oauth_site import OAuthSite
 
 APPROVED, PENDING, SPAM = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM
@@ -261,18 +261,8 @@ def test_a_comment_that_passes_every_rule_asks_nothing_about_moderators(
     """Whether the writer moderates matters only to a rule that would refuse or hold."""
     app = site(MODERATION_HOLD="none")
     alice = log_in(app, "alice", "Alice")
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(app) as seen:
         comment_id(alice.post("Nothing in here for any rule to stop."))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert statuses(app) == [APPROVED]
     assert any("INSERT INTO comments" in s for s in seen)
     assert not any("moderator_grants" in s for s in seen)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from blog.clock import FrozenClock, utcnow
 from blog.extensions import db
 from blog.fragments import FragmentCache, fragment_cache
 from blog.models import Avatar, CommentStatus, User
 from tests.conftest import sync
+from tests.databases import sql_statements
 from tests.moderation_helpers import (
     ESSAY,
     add_comment,
@@ -221,19 +222,9 @@ def test_a_kept_page_makes_no_query(uncached: Flask) -> None:
     add_comment(uncached, alice, "Read without a query.")
     for path in (ESSAY, "/"):
         page(uncached, path)
-    with uncached.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(uncached) as seen:
         assert "Read without a query." in page(uncached)
         assert "Making TRUE Connections" in page(uncached, "/")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert seen == []
 
 

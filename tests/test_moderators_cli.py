@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,7 +11,7 @@ from alembic.migration import MigrationContext
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from blog.auth.accounts import login_profile
 from blog.auth.providers import Profile
@@ -21,6 +19,7 @@ from blog.auth.roles import is_moderator, moderator_user_ids, parse_moderators
 from blog.clock import utcnow
 from blog.extensions import db
 from blog.models import ModeratorGrant, User
+from tests.databases import sql_statements
 from tests.moderation_helpers import ESSAY, add_comment, add_user, log_in
 
 ADMIN = "/admin/comments"
@@ -58,22 +57,9 @@ def assert_refused(result: Result, *messages: str) -> None:
         assert message in result.output, result.output
 
 
-@contextmanager
-def grant_queries(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement that reads the moderator grants while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "moderator_grants" in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def grant_queries(seen: list[str]) -> list[str]:
+    """The statements among these that read the moderator grants."""
+    return [statement for statement in seen if "moderator_grants" in statement]
 
 
 # --- add and remove ------------------------------------------------------------------------
@@ -159,15 +145,15 @@ def test_one_query_per_request_and_none_for_anonymous_pages(essay: Path, app: Fl
     assert admin(app.test_cli_runner(), "add", "google:alice-sub").exit_code == 0
     client = app.test_client()
     log_in(client, alice)
-    with grant_queries(app) as seen:
+    with sql_statements(app) as seen:
         assert app.test_client().get("/").status_code == 200
         assert app.test_client().get(ESSAY).status_code == 200  # no comments, no badges
-        assert seen == []
+        assert grant_queries(seen) == []
         # The admin user page asks twice (the guard, then the badge): one query.
         assert client.get(f"/admin/users/{alice}").status_code == 200
-        assert len(seen) == 1
+        assert len(grant_queries(seen)) == 1
         assert client.get(ADMIN).status_code == 200
-        assert len(seen) == 2
+        assert len(grant_queries(seen)) == 2
 
 
 # --- list ----------------------------------------------------------------------------------
