@@ -7,7 +7,6 @@ fast with the full-page cache off, or for readers it never serves (logged in).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -65,11 +64,6 @@ def fragment_cache(app: Flask | None = None) -> FragmentCache:
     if cache is None:
         cache = app.extensions[EXTENSION] = FragmentCache(int(app.config["FRAGMENT_CACHE_BYTES"]))
     return cache
-
-
-def digest(data: bytes) -> str:
-    """A short fingerprint of a fragment's bytes, for ETags built from parts."""
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
 def link_base() -> tuple[str, str]:

@@ -14,10 +14,11 @@ from typing import Any
 
 from flask import Response, make_response, render_template
 from markupsafe import Markup
+from werkzeug.http import generate_etag
 
 from blog import posts
 from blog.auth.session import has_session_cookie
-from blog.fragments import cached, digest, link_base
+from blog.fragments import cached, link_base
 from blog.models import Post, PostLayout
 from blog.page_cache.tracking import record_post_shown
 from blog.site_memo import stamp
@@ -82,7 +83,7 @@ def _render(slug: str, now: datetime) -> PostShell | None:
         comments_open=post.comments_open,
         before=before.encode(),
         after=after.encode(),
-        digest=digest(html.encode()),
+        digest=generate_etag(html.encode()),
     )
 
 
@@ -109,7 +110,7 @@ def post_page(shell: PostShell) -> Response:
 
         section = anonymous_section(shell)
         body = shell.before + section.html + shell.after
-        etag = digest(f"{shell.digest}.{section.digest}".encode())
+        etag = generate_etag(f"{shell.digest}.{section.digest}".encode())
     response = make_response(body)
     if etag is not None:
         response.set_etag(etag)

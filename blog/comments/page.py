@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template, session
+from werkzeug.http import generate_etag
 
 from blog.auth.providers import enabled_providers
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
@@ -16,7 +17,7 @@ from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
-from blog.fragments import digest, link_base, versioned
+from blog.fragments import link_base, versioned
 from blog.page_cache.tracking import SITE, post_tag
 
 
@@ -113,6 +114,6 @@ def anonymous_section(post: CommentTarget) -> SharedSection:
 
     def render() -> SharedSection:
         html = render_section(post).encode()
-        return SharedSection(html, digest(html))
+        return SharedSection(html, generate_etag(html))
 
     return versioned(key, (SITE, post_tag(post.id)), render, lambda section: len(section.html))

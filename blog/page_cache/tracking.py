@@ -118,7 +118,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
             tags |= _write_tags(session, obj, dirty=True)
 
 
-def _statement_tags(statement: Any, parameters: Any = None) -> set[str]:
+def _statement_tags(statement: Any, parameters: Any) -> set[str]:
     """`site` for a bulk write to a watched table (unless it only sets unshown post fields).
 
     A plain insert of comments names its posts in its parameters: only they are stale.
