@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, make_response, render_template
+from flask import Response, make_response, render_template, request
 from markupsafe import Markup
 from werkzeug.http import generate_etag
 
@@ -26,6 +26,8 @@ from blog.site_memo import stamp
 # Where the comment section goes. A post's own HTML could hold the same comment, but nothing
 # after the slot comes from a post unescaped, so the last occurrence is the slot.
 COMMENTS_SLOT = "<!--blog:comment-section-->"
+# The query argument of a comment's Reply link (WordPress's name), read by the comment form.
+REPLY_ARG = "replytocom"
 
 
 @dataclass(frozen=True)
@@ -100,10 +102,12 @@ def post_page(shell: PostShell) -> Response:
     """The page for this request's reader; an anonymous one gets the shared comment section.
 
     Its ETag comes from the digests of the parts, so a large page is not hashed per request.
+    A Reply link (`?replytocom=N`) gets its own section, with the form set to answer N.
     """
     if shell.layout is not PostLayout.POST:
         body, etag = shell.before + shell.after, shell.digest
-    elif has_session_cookie():
+    elif has_session_cookie() or REPLY_ARG in request.args:
+        # A Reply link's form names its parent: not the section every other reader shares.
         body, etag = render_post_page(shell), None
     else:
         from blog.comments.page import anonymous_section

@@ -168,6 +168,20 @@ def test_a_reader_with_a_session_never_gets_the_shared_section(uncached: Flask) 
     assert "Half a thought, kept." not in page(uncached)
 
 
+def test_a_reply_link_never_changes_the_section_other_readers_share(uncached: Flask) -> None:
+    """`?replytocom=N` sets the form to answer N for that reader; the next reader, without
+    it, gets a plain form, and the one after with it still gets the reply form."""
+    alice = add_user(uncached, "Alice")
+    comment = add_comment(uncached, alice, "Answer me.")
+    asked = f"{ESSAY}?replytocom={comment}"
+    replying = f'name="parent_id" value="{comment}"'
+    assert replying in page(uncached, asked)
+    plain = page(uncached)
+    assert replying not in plain and 'name="parent_id" value=""' in plain
+    assert replying in page(uncached, asked)
+    assert replying not in page(uncached)
+
+
 def test_a_held_comment_is_shown_to_its_writer_only(uncached: Flask) -> None:
     alice = add_user(uncached, "Alice")
     add_comment(uncached, alice, "Waiting for approval.", status=CommentStatus.PENDING)
