@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
-from sqlalchemy import bindparam, select
 
+from blog.auth.loading import session_user
 from blog.auth.providers import register_providers
 from blog.auth.session import SignedCookieSessions
-from blog.extensions import db, login_manager
+from blog.extensions import login_manager
 from blog.models import User
 
 OAUTH_KEY = "blog.oauth"
@@ -36,17 +36,13 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(facebook.bp)
 
 
-# Built once: every logged-in request runs it, and it costs less than Session.get's lookup.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """A user from the session's `id:generation`; stale generations are logged out."""
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
-    user = db.session.execute(_USER_BY_ID, {"user_id": int(user_id)}).scalar_one_or_none()
+    user = session_user(int(user_id))
     if user is None or user.deleted_at is not None or user.session_generation != int(generation):
         return None
     return user

@@ -20,7 +20,14 @@ from blog.models import Post, PostLayout, PostStatus
 from blog.page_cache.middleware import ENTRY_ENVIRON, has_cookie
 from blog.page_cache.static import StaticFolder
 from blog.page_cache.stores import CachedPage, MemoryStore, PageStore
-from blog.page_cache.tracking import COMMENTS, LOADED, SITE, post_ids_in_session, post_tag
+from blog.page_cache.tracking import (
+    COMMENTS,
+    LOADED,
+    SITE,
+    is_page_tag,
+    post_ids_in_session,
+    post_tag,
+)
 from blog.page_cache.versions import Versions
 
 if TYPE_CHECKING:
@@ -256,8 +263,9 @@ class PageCache:
     def invalidate(self, tags: set[str]) -> None:
         """Make every page showing these tags stale, here and in every other process."""
         self.versions.bump(tags)
-        if self.static is not None:
-            self.static.invalidate(tags, everything=SITE in tags)
+        page_tags = {tag for tag in tags if is_page_tag(tag)}
+        if self.static is not None and page_tags:
+            self.static.invalidate(page_tags, everything=SITE in page_tags)
         if self.publish is not None:
             self.publish(json.dumps(sorted(tags)))
         log.debug("page cache: invalidated %s", sorted(tags))

@@ -6,6 +6,10 @@ avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `sit
 page) except a plain insert of comments, whose parameters name their posts, and the commit
 hands the tags to the app's page cache. A rollback forgets them.
 
+User rows are tracked the same way, under tags no page carries: `users:<bucket>` for a row
+written through the ORM, `users` for a bulk statement. They key the logged-in reader's row
+that blog/auth/loading.py keeps between requests, so a logout is seen by every process.
+
 Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
 `post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
 forms closes.
@@ -23,7 +27,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from blog.models import Avatar, Comment, Post, PostAlias, Term
+from blog.models import Avatar, Comment, Post, PostAlias, Term, User
 
 log = logging.getLogger(__name__)
 PENDING = "blog.page_cache.pending"
@@ -34,18 +38,32 @@ SITE = "site"
 COMMENTS = "comments"
 # Tables whose bulk statements may change what a page shows.
 WATCHED_TABLES = frozenset({"posts", "comments", "terms", "post_terms", "post_aliases", "avatars"})
+USERS = "users"
+# Users share a bounded number of tags: one file each without Redis, however many users.
+USER_BUCKETS = 256
 # Post columns no page shows: a write touching only these invalidates nothing.
 UNSHOWN_POST_FIELDS = frozenset({"announced_at"})
 _TEXT_WRITE = re.compile(
     r"^\s*(update|delete|insert|replace)\b.*?\b(" + "|".join(WATCHED_TABLES) + r")\b",
     re.IGNORECASE | re.DOTALL,
 )
+_USERS_TEXT_WRITE = re.compile(r"^\s*(update|delete|insert|replace)\b.*?\busers\b", re.I | re.S)
 _installed = False
 
 
 def post_tag(post_id: int) -> str:
     """The tag of the pages that show a post (its page, its comment feed, listings with it)."""
     return f"post:{post_id}"
+
+
+def user_tag(user_id: int) -> str:
+    """The tag of one user's row (shared with the other users of its bucket)."""
+    return f"{USERS}:{user_id % USER_BUCKETS}"
+
+
+def is_page_tag(tag: str) -> bool:
+    """True for a tag that pages carry; user tags key only the loaded users."""
+    return tag != USERS and not tag.startswith(f"{USERS}:")
 
 
 def install() -> None:
@@ -90,6 +108,8 @@ def _write_tags(session: Session, obj: object, dirty: bool) -> set[str]:
         return {SITE}
     if isinstance(obj, Term | PostAlias):
         return {SITE}
+    if isinstance(obj, User):
+        return {user_tag(obj.id)} if obj.id is not None else {USERS}
     if isinstance(obj, Avatar):
         if dirty and not ({"digest", "user_id"} & _changed_fields(obj)):
             return set()
@@ -119,14 +139,18 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 
 def _statement_tags(statement: Any, parameters: Any) -> set[str]:
-    """`site` for a bulk write to a watched table (unless it only sets unshown post fields).
+    """`site` for a bulk write to a watched table (unless it only sets unshown post fields),
+    `users` for one to the users.
 
     A plain insert of comments names its posts in its parameters: only they are stale.
     """
     if isinstance(statement, TextClause):
-        return {SITE} if _TEXT_WRITE.match(statement.text) else set()
+        tags = {SITE} if _TEXT_WRITE.match(statement.text) else set()
+        return tags | {USERS} if _USERS_TEXT_WRITE.match(statement.text) else tags
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
+    if name == "users":
+        return {USERS}
     if name not in WATCHED_TABLES:
         return set()
     if name == "comments" and getattr(statement, "is_insert", False):
