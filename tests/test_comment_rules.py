@@ -28,7 +28,7 @@ from tests.comment_client import (
     set_status,
     statuses,
 )
-from tests.conftest import NOW
+from tests.conftest import NOW, sync
 from tests.databases import sql_statements
 from tests.oauth_site import OAuthSite
 
@@ -268,7 +268,46 @@ def test_a_comment_that_passes_every_rule_asks_nothing_about_moderators(
     assert not any("moderator_grants" in s for s in seen)
 
 
+def test_a_writers_next_comment_reads_no_post_or_user_row(site: Callable[..., Flask]) -> None:
+    """The post and the writer are known from the first comment until something changes
+    them: the next one is the rules' query and the insert, in one transaction."""
+    app = site(MODERATION_HOLD="none")
+    alice = log_in(app, "alice", "Alice")
+    comment_id(alice.post("The first, which reads the post and the writer."))
+    form = alice.form()
+    with sql_statements(app) as seen:
+        comment_id(alice.post("The second, which needs neither.", form=form))
+    assert statuses(app) == [APPROVED, APPROVED]
+    assert not any("FROM posts" in s or "FROM users" in s for s in seen)
+    inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO comments"))
+    # Before the insert: the write transaction's BEGIN (SQLite; implicit on PostgreSQL) and
+    # the rules' one query, with no read transaction of its own before them.
+    before = [s for s in seen[:inserted] if s != "BEGIN IMMEDIATE"]
+    assert len(before) == 1 and "FROM comments" in before[0], before
+
+
 # --- where comments may go -------------------------------------------------------------------
+
+
+def test_a_post_closed_or_unpublished_by_a_sync_refuses_the_next_comment(
+    site: Callable[..., Flask], write_post: Callable[..., Path]
+) -> None:
+    """What a comment knows of its post lasts only until the content changes."""
+    write_post("changing-post", title="Changing post")
+    app = site()
+    alice = log_in(app)
+    target = post_id(app, "changing-post")
+    path = "/2024/01/15/changing-post/"
+    form = alice.form(path)
+    comment_id(alice.post("While it is open.", form=form))
+    write_post("changing-post", title="Changing post", comments="closed")
+    sync(app)
+    assert alice.post("After it closed.", form=form).status_code == 403
+    write_post("changing-post", title="Changing post", draft=True)
+    sync(app)
+    assert alice.post("After it was unpublished.", form=form).status_code == 404
+    assert post_id(app, "changing-post") == target
+    assert len(statuses(app)) == 1
 
 
 def test_closed_in_the_front_matter(

@@ -30,7 +30,8 @@ from blog.comments.threads import CommentTarget, ShownComment
 from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Comment, CommentStatus, Post, PostLayout, PostStatus, User
+from blog.models import Comment, CommentStatus, User
+from blog.posts import Article, live_article
 
 log = logging.getLogger(__name__)
 __all__ = ["CommentRejected", "CommentRules", "Submission"]
@@ -46,15 +47,10 @@ class CommentRejected(Exception):
         self.retry_after = retry_after
 
 
-def commentable_post(post_id: int | None, now: datetime, rules: CommentRules) -> Post:
+def commentable_post(post_id: int | None, now: datetime, rules: CommentRules) -> Article:
     """The live post a comment may attach to, or CommentRejected."""
-    post = db.session.get(Post, post_id) if post_id else None
-    if (
-        post is None
-        or post.status is not PostStatus.PUBLISHED
-        or post.published_at > now
-        or post.layout is not PostLayout.POST
-    ):
+    post = live_article(post_id, now)
+    if post is None:
         raise CommentRejected("That post does not exist (any more).", 404)
     if not comments_open(post, now, rules):
         raise CommentRejected("Comments are closed on this post.", 403)
@@ -82,7 +78,7 @@ def _clean_body(body: str, rules: CommentRules) -> str:
     return text
 
 
-def _parent(post: Post, parent_id: int | None, rules: CommentRules) -> Comment | None:
+def _parent(post: Article, parent_id: int | None, rules: CommentRules) -> Comment | None:
     if parent_id is None:
         return None
     parent = db.session.get(Comment, parent_id)
@@ -143,7 +139,7 @@ def create_comment(
         key = result.inserted_primary_key
         if key is None:  # every supported database reports it
             raise RuntimeError("the database did not report the new comment's id")
-        comment = NewComment(int(key[0]), post.id, status)
+        comment = NewComment(int(key[0]), post.id, status, post)
     if spam or hold:
         log.info("comment %s %s: %s", comment.id, comment.status.value, spam or hold)
     return comment
@@ -155,6 +151,7 @@ class NewComment(NamedTuple):
     id: int
     post_id: int
     status: CommentStatus
+    post: Article
 
 
 # A table insert, built once: the ORM's unit of work cost twice the statement. The page

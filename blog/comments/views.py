@@ -68,19 +68,23 @@ def comment_kept(status: int, message: str, retry_after: int | None = None) -> R
 
 @bp.post("/comments/")
 def create() -> ResponseReturnValue:
-    """Post a comment; a rejected one comes back with the error and the text intact."""
-    post = _form_post()
-    if post is None:
-        abort(404, "That post does not exist (any more).")
+    """Post a comment; a rejected one comes back with the error and the text intact.
+
+    A logged-in writer's post is read in the write transaction that stores the comment: a
+    read before it would cost a transaction of its own on SQLite.
+    """
     parent_id = parse_int(request.form.get("parent_id"))
     body = request.form.get("comment", "")
     user = viewer()
     if user is None:
+        post = _form_post()
+        if post is None:
+            abort(404, "That post does not exist (any more).")
         save_draft(post.id, parent_id, body, utcnow())
         set_notice(LOG_IN_TO_POST)
         return redirect(post.path + "#respond", 303)
     submission = Submission(
-        post_id=post.id,
+        post_id=parse_int(request.form.get("post_id")),
         parent_id=parent_id,
         body=body,
         provider=_session_provider(),
@@ -93,14 +97,17 @@ def create() -> ResponseReturnValue:
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
         )
     except service.CommentRejected as exc:
-        return _kept(post, exc.status, exc.message, exc.retry_after)
+        kept = comment_kept(exc.status, exc.message, exc.retry_after)
+        if kept is None:
+            abort(exc.status, exc.message)
+        return kept
     discard_draft()
-    from_comment_form(user, post, request.form, utcnow())
+    from_comment_form(user, comment.post_id, request.form, utcnow())
     comment_created(comment.id, comment.post_id, comment.status)
     if comment.status is CommentStatus.SPAM:
         set_notice("Your comment is awaiting moderation.")
-        return redirect(f"{post.path}#respond", 303)
-    return redirect(f"{post.path}#comment-{comment.id}", 303)
+        return redirect(f"{comment.post.path}#respond", 303)
+    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
 
 
 def _session_provider() -> str | None:

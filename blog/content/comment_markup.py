@@ -24,6 +24,14 @@ def normalise_text(text: str) -> str:
 
 
 _local = threading.local()
+# Built once: nh3.clean builds the same sanitiser from these sets on every call.
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
 
 
 def _renderer() -> markdown.Markdown:
@@ -42,11 +50,4 @@ def render_comment(text: str) -> str:
         html = renderer.convert(text)
     finally:
         renderer.reset()
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel=LINK_REL,
-        strip_comments=True,
-    )
+    return _CLEANER.clean(html)

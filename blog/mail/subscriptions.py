@@ -40,7 +40,7 @@ def verified_email(user: User) -> str | None:
     return normalise_email(user.email) if user.email and user.email_verified else None
 
 
-def from_comment_form(user: User, post: Post, form: Mapping[str, str], now: datetime) -> None:
+def from_comment_form(user: User, post_id: int, form: Mapping[str, str], now: datetime) -> None:
     """Subscribe the commenter as the comment form's "Notify me" boxes ask."""
     kinds = [
         kind
@@ -62,7 +62,7 @@ def from_comment_form(user: User, post: Post, form: Mapping[str, str], now: date
         return
     try:
         with write_transaction():
-            subs = [subscribe(kind, email, user, post, now, confirmed=verified is not None)
+            subs = [subscribe(kind, email, user, post_id, now, confirmed=verified is not None)
                     for kind in kinds]  # fmt: skip
             pending = [s for s in subs if s.confirmed_at is None]
             sent = send_confirmation(email, pending, now) if pending else False
@@ -79,19 +79,20 @@ def from_comment_form(user: User, post: Post, form: Mapping[str, str], now: date
 
 
 def subscribe(
-    kind: SubscriptionKind, email: str, user: User, post: Post, now: datetime, confirmed: bool
+    kind: SubscriptionKind, email: str, user: User, post_id: int, now: datetime, confirmed: bool
 ) -> Subscription:
-    """Create or revive one subscription (inside the caller's write transaction)."""
-    post_id = post.id if kind is SubscriptionKind.THREAD else None
+    """Create or revive one subscription (inside the caller's write transaction); a thread
+    subscription is to the comments of post `post_id`."""
+    thread = post_id if kind is SubscriptionKind.THREAD else None
     found = db.session.scalar(
         select(Subscription).where(
             Subscription.kind == kind,
             Subscription.email == email,
-            Subscription.post_id.is_(None) if post_id is None else Subscription.post_id == post_id,
+            Subscription.post_id.is_(None) if thread is None else Subscription.post_id == thread,
         )
     )
     if found is None:
-        found = Subscription(kind=kind, email=email, post_id=post_id, created_at=now)
+        found = Subscription(kind=kind, email=email, post_id=thread, created_at=now)
         db.session.add(found)
     elif found.unsubscribed_at is not None:
         # Coming back after unsubscribing: an unverified address proves itself again.
