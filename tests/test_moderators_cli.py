@@ -13,12 +13,13 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect, select
 
-from blog.auth.accounts import login_profile
+from blog.auth.accounts import link_profile, login_profile
 from blog.auth.providers import Profile
 from blog.auth.roles import is_moderator, moderator_user_ids, parse_moderators
 from blog.clock import utcnow
+from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import ModeratorGrant, User
+from blog.models import Identity, ModeratorGrant, User
 from tests.databases import sql_statements
 from tests.moderation_helpers import ESSAY, add_comment, add_user, log_in
 
@@ -101,10 +102,29 @@ def test_a_moderator_added_before_their_first_login_is_one_when_they_arrive(app:
 def test_every_app_server_sees_a_change_at_once(make_app: Callable[..., Flask]) -> None:
     one, two = make_app(), make_app()  # two servers on one database
     alice = add_user(one, "Alice", "alice-sub")
-    assert status(two, alice) == 403  # and nothing about it is remembered between requests
+    assert status(two, alice) == 403  # and `two` keeps that answer until a grant changes
     assert admin(one.test_cli_runner(), "add", "google:alice-sub").exit_code == 0
     assert status(two, alice) == 200
     assert admin(one.test_cli_runner(), "remove", "google:alice-sub").exit_code == 0
+    assert status(two, alice) == 403
+
+
+def test_linking_or_losing_a_granted_identity_shows_in_every_server_at_once(
+    make_app: Callable[..., Flask],
+) -> None:
+    """A kept "not a moderator" ends when the user links the granted identity elsewhere, and
+    a kept "moderator" when that identity goes."""
+    one, two = make_app(), make_app()
+    alice = add_user(one, "Alice", "alice-on-x", provider="x")
+    assert admin(one.test_cli_runner(), "add", "google:alice-at-google").exit_code == 0
+    assert status(two, alice) == 403  # kept by `two`
+    with one.app_context():
+        profile = Profile("google", "alice-at-google", "Alice", None, False, None)
+        link_profile(alice, profile, utcnow())
+    assert status(two, alice) == 200
+    with one.app_context(), write_transaction():
+        identity = db.session.scalars(select(Identity).filter_by(subject="alice-at-google")).one()
+        db.session.delete(identity)
     assert status(two, alice) == 403
 
 
@@ -140,7 +160,11 @@ def test_the_author_badge_follows_the_added_moderators(essay: Path, app: Flask) 
         assert is_moderator(db.session.get(User, alice))
 
 
-def test_one_query_per_request_and_none_for_anonymous_pages(essay: Path, app: Flask) -> None:
+def test_one_query_and_none_for_anonymous_pages_or_while_nothing_changes(
+    essay: Path, app: Flask
+) -> None:
+    """Whether a user moderates is asked once, then kept until their identities or the grants
+    change."""
     alice = add_user(app, "Alice", "alice-sub")
     assert admin(app.test_cli_runner(), "add", "google:alice-sub").exit_code == 0
     client = app.test_client()
@@ -153,7 +177,11 @@ def test_one_query_per_request_and_none_for_anonymous_pages(essay: Path, app: Fl
         assert client.get(f"/admin/users/{alice}").status_code == 200
         assert len(grant_queries(seen)) == 1
         assert client.get(ADMIN).status_code == 200
-        assert len(grant_queries(seen)) == 2
+        assert len(grant_queries(seen)) == 1  # kept from the request before
+    assert admin(app.test_cli_runner(), "add", "--email", "helper@example.com").exit_code == 0
+    with sql_statements(app) as seen:
+        assert client.get(ADMIN).status_code == 200
+        assert len(grant_queries(seen)) == 1  # a grant changed: asked again
 
 
 # --- list ----------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ local identity provider extends with its author identity in development), and th
 
 One query answers for a set of users: their identities, each with whether a grant names it.
 Within a request the answers are remembered, so asking again costs nothing; an anonymous page
-asks nothing at all.
+asks nothing at all. Whether one user moderates (posting a comment asks) is kept between
+requests too, until a write to that user's identities or to the grants.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from sqlalchemy import bindparam, exists, func, select
 
 from blog.auth.providers import PROVIDERS
 from blog.extensions import db
+from blog.fragments import versioned
 from blog.models import Identity, ModeratorGrant, User
+from blog.page_cache.tracking import USERS, user_tag
 
 EMAIL = "email"
 _MEMO_KEY = "blog.moderator_ids"
+# What a kept answer costs in memory, roughly.
+ANSWER_BYTES = 200
 
 
 def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
@@ -116,7 +121,20 @@ def moderator_user_ids(user_ids: set[int]) -> set[int]:
 
 
 def is_moderator(user: User | None) -> bool:
-    """True when any of the user's identities is a moderator's (configured or granted)."""
+    """True when any of the user's identities is a moderator's (configured or granted).
+
+    The answer is kept between requests while the user's tag stands (blog/page_cache/tracking:
+    a write to their identities, or any grant, moves it in every process).
+    """
     if user is None or user.id is None:
         return False
-    return user.id in moderator_user_ids({user.id})
+    memo = _memo()
+    user_id = user.id
+    if user_id not in memo:
+        memo[user_id] = versioned(
+            ("is-moderator", user_id),
+            (USERS, user_tag(user_id)),
+            lambda: _lookup({user_id})[user_id],
+            lambda _answer: ANSWER_BYTES,
+        )
+    return memo[user_id]

@@ -6,9 +6,10 @@ avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `sit
 page) except a plain insert of comments, whose parameters name their posts, and the commit
 hands the tags to the app's page cache. A rollback forgets them.
 
-User rows are tracked the same way, under tags no page carries: `users:<bucket>` for a row
-written through the ORM, `users` for a bulk statement. They key the logged-in reader's row
-that blog/auth/loading.py keeps between requests, so a logout is seen by every process.
+Users are tracked the same way, under tags no page carries: `users:<bucket>` for a user or
+identity row written through the ORM, `users` for a bulk statement or a moderator grant. They
+key what this process keeps of a user between requests (blog/auth/loading.py: the logged-in
+reader's row; blog/auth/roles.py: whether they moderate), so every process sees a logout.
 
 Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
 `post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
@@ -27,7 +28,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from blog.models import Avatar, Comment, Post, PostAlias, Term, User
+from blog.models import Avatar, Comment, Identity, ModeratorGrant, Post, PostAlias, Term, User
 
 log = logging.getLogger(__name__)
 PENDING = "blog.page_cache.pending"
@@ -47,7 +48,12 @@ _TEXT_WRITE = re.compile(
     r"^\s*(update|delete|insert|replace)\b.*?\b(" + "|".join(WATCHED_TABLES) + r")\b",
     re.IGNORECASE | re.DOTALL,
 )
-_USERS_TEXT_WRITE = re.compile(r"^\s*(update|delete|insert|replace)\b.*?\busers\b", re.I | re.S)
+# Tables of what is kept about users.
+USER_TABLES = frozenset({"users", "identities", "moderator_grants"})
+_USERS_TEXT_WRITE = re.compile(
+    r"^\s*(update|delete|insert|replace)\b.*?\b(" + "|".join(USER_TABLES) + r")\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _installed = False
 
 
@@ -110,6 +116,13 @@ def _write_tags(session: Session, obj: object, dirty: bool) -> set[str]:
         return {SITE}
     if isinstance(obj, User):
         return {user_tag(obj.id)} if obj.id is not None else {USERS}
+    if isinstance(obj, Identity):
+        owners = {obj.user_id}
+        if dirty:  # an identity moved to another user changes both
+            owners.update(inspect(obj).attrs.user_id.history.deleted or ())
+        return {user_tag(u) if u is not None else USERS for u in owners}
+    if isinstance(obj, ModeratorGrant):
+        return {USERS}
     if isinstance(obj, Avatar):
         if dirty and not ({"digest", "user_id"} & _changed_fields(obj)):
             return set()
@@ -140,7 +153,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 def _statement_tags(statement: Any, parameters: Any) -> set[str]:
     """`site` for a bulk write to a watched table (unless it only sets unshown post fields),
-    `users` for one to the users.
+    `users` for one to the tables of users.
 
     A plain insert of comments names its posts in its parameters: only they are stale.
     """
@@ -149,7 +162,7 @@ def _statement_tags(statement: Any, parameters: Any) -> set[str]:
         return tags | {USERS} if _USERS_TEXT_WRITE.match(statement.text) else tags
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
-    if name == "users":
+    if name in USER_TABLES:
         return {USERS}
     if name not in WATCHED_TABLES:
         return set()
