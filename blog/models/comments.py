@@ -38,6 +38,10 @@ class Comment(db.Model):  # type: ignore[name-defined]
         # A post's thread and the counts on listings: by post, then status. Without it SQLite
         # may walk the status index through every approved comment of the blog.
         Index("ix_comments_post_id_status", "post_id", "status"),
+        # The rules' questions about a writer's past comments (their last one, whether one was
+        # ever approved), each one index seek however many comments they have written.
+        Index("ix_comments_user_id_created_at", "user_id", "created_at"),
+        Index("ix_comments_user_id_status", "user_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,9 +49,7 @@ class Comment(db.Model):  # type: ignore[name-defined]
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     provider: Mapped[str | None] = mapped_column(String(40))
     author_name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
