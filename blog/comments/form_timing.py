@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -10,8 +11,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 SALT = "comment-form-started"
 
 
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=SALT)
+
+
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    # One per key: every logged-in post page signs a form, and every comment reads one.
+    return _serializer_for(current_app.config["SECRET_KEY"])
 
 
 def sign_started(when: datetime) -> str:
