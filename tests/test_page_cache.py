@@ -15,6 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.test import TestResponse
 
+from blog.auth.accounts import end_sessions
 from blog.auth.devmode import dev_provider_settings
 from blog.auth.session import set_notice
 from blog.clock import FrozenClock
@@ -376,3 +377,20 @@ def test_redis_never_serves_pages_rendered_with_other_settings(
     page = fresh(new, "/")
     assert "The New Title" in page and "The Old Title" not in page
     assert "The New Title" in hit(new, "/")
+
+
+def test_a_logout_or_account_change_leaves_every_page_and_file_cached(
+    essay: Path, make_cached: Make, tmp_path: Path
+) -> None:
+    """User writes move only the user tags, which no page carries: nothing is re-rendered and
+    the static folder keeps its files."""
+    folder = tmp_path / "static-pages"
+    app = make_cached(STATIC_CACHE_DIR=folder, SITE_URL="http://blog.test")
+    page = prime(app)
+    page_file = folder / ESSAY.strip("/") / "index.html"
+    assert page_file.is_file()
+    alice = add_user(app, "Alice")
+    with app.app_context():
+        end_sessions(alice)
+    assert hit(app) == page
+    assert page_file.read_text(encoding="utf-8") == page

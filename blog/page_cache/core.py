@@ -263,12 +263,15 @@ class PageCache:
     def invalidate(self, tags: set[str]) -> None:
         """Make every page showing these tags stale, here and in every other process."""
         self.versions.bump(tags)
+        log.debug("page cache: invalidated %s", sorted(tags))
+        # Files and other machines' files are pages: a user's tags name none of them.
         page_tags = {tag for tag in tags if is_page_tag(tag)}
-        if self.static is not None and page_tags:
+        if not page_tags:
+            return
+        if self.static is not None:
             self.static.invalidate(page_tags, everything=SITE in page_tags)
         if self.publish is not None:
-            self.publish(json.dumps(sorted(tags)))
-        log.debug("page cache: invalidated %s", sorted(tags))
+            self.publish(json.dumps(sorted(page_tags)))
 
     def clear(self) -> int:
         """Forget every page: bump `site`, empty the store, delete the static files."""
