@@ -14,9 +14,9 @@ import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
-from redis import Redis
 from sqlalchemy.engine import make_url
 
 from blog.config import PROJECT_ROOT
@@ -27,6 +27,9 @@ from blog.page_cache.static import StaticFolder
 from blog.page_cache.stores import MemoryStore, PageStore, RedisStore
 from blog.page_cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
 from blog.page_cache.versions import FileVersions, RedisVersions, Versions
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 __all__ = [
     "PageCache",
@@ -85,6 +88,8 @@ def build_versions(app: Flask) -> tuple[Versions, Redis | None]:
     """The tag versions every process of this blog shares: files beside the database, or Redis."""
     cfg = app.config
     if cfg.get("REDIS_URL"):
+        from redis import Redis  # only with Redis configured: its import costs a worker 0.1 s
+
         client = Redis.from_url(cfg["REDIS_URL"], **REDIS_TIMEOUTS)
         return RedisVersions(client, _redis_prefix(app)), client
     return FileVersions(state_dir(app) / "versions"), None

@@ -16,9 +16,10 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from redis import Redis
 
 if TYPE_CHECKING:
+    from redis import Redis
+
     from blog.page_cache.core import PageCache
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,11 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis import Redis
+if TYPE_CHECKING:
+    from redis import Redis  # imported by the one caller that makes a client
+
 
 # Rough bookkeeping cost of one entry besides its body and headers (key, tuples, object).
 ENTRY_OVERHEAD = 400

@@ -23,9 +23,11 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis import Redis
+if TYPE_CHECKING:
+    from redis import Redis  # imported by the one caller that makes a client
+
 
 SEQ = "_seq"
 DONE = "_done"
