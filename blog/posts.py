@@ -120,10 +120,8 @@ def find_post(slug: str, now: datetime) -> Post | None:
     )
 
 
-def find_article_by_id(post_id: int | None, now: datetime) -> Post | None:
-    """A post (not a page) readers can see, by id: what a comment form may name."""
-    if post_id is None:
-        return None
+def _find_article(post_id: int, now: datetime) -> Post | None:
+    """A post (not a page) readers can see, by id."""
     post = db.session.execute(_COMMENT_TARGET, {"post_id": post_id}).scalar_one_or_none()
     if (
         post is None
@@ -140,6 +138,7 @@ class Article:
     """What a new comment needs of its post, kept between requests until the content changes."""
 
     id: int
+    slug: str
     path: str
     title: str
     published_at: datetime
@@ -147,15 +146,18 @@ class Article:
 
 
 def live_article(post_id: int | None, now: datetime) -> Article | None:
-    """find_article_by_id, answered from the site memo: posting a comment reads no post row."""
+    """The post a comment form may name (a live post, not a page), answered from the site memo:
+    posting a comment reads no post row."""
     if post_id is None:
         return None
 
     def build() -> Article | None:
-        post = find_article_by_id(post_id, now)
+        post = _find_article(post_id, now)
         if post is None:
             return None
-        return Article(post.id, post.path, post.title, post.published_at, post.comments_open)
+        return Article(
+            post.id, post.slug, post.path, post.title, post.published_at, post.comments_open
+        )
 
     return memoised(("live-article", post_id), now, build)
 

@@ -139,7 +139,7 @@ def create_comment(
         key = result.inserted_primary_key
         if key is None:  # every supported database reports it
             raise RuntimeError("the database did not report the new comment's id")
-        comment = NewComment(int(key[0]), post.id, status, post)
+        comment = NewComment(int(key[0]), status, post)
     if spam or hold:
         log.info("comment %s %s: %s", comment.id, comment.status.value, spam or hold)
     return comment
@@ -149,9 +149,13 @@ class NewComment(NamedTuple):
     """A comment just stored: what its writer's answer and its notifications need."""
 
     id: int
-    post_id: int
     status: CommentStatus
     post: Article
+
+    @property
+    def post_id(self) -> int:
+        """The id of the comment's post."""
+        return self.post.id
 
 
 # A table insert, built once: the ORM's unit of work cost twice the statement. The page

@@ -29,7 +29,7 @@ from blog.extensions import db
 from blog.formdata import parse_int
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
-from blog.models import Avatar, Comment, CommentStatus, Post
+from blog.models import Avatar, Comment, CommentStatus
 from blog.post_page import post_page_response, post_shell
 
 bp = Blueprint("comments", __name__)
@@ -37,11 +37,13 @@ HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 
 
-def _form_post() -> Post | None:
-    return posts.find_article_by_id(parse_int(request.form.get("post_id")), utcnow())
+def _form_post() -> posts.Article | None:
+    return posts.live_article(parse_int(request.form.get("post_id")), utcnow())
 
 
-def _kept(post: Post, status: int, message: str, retry_after: int | None = None) -> Response:
+def _kept(
+    post: posts.Article, status: int, message: str, retry_after: int | None = None
+) -> Response:
     parent_id = parse_int(request.form.get("parent_id"))
     body = request.form.get("comment", "")
     started = read_started(request.form.get("form_started"))
