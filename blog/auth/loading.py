@@ -14,7 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from blog.extensions import db
 from blog.fragments import versioned
 from blog.models import User
-from blog.page_cache.tracking import USERS, user_tag
+from blog.page_cache.tracking import user_tags
 
 # Built once: every logged-in request may run it, and it costs less than Session.get's lookup.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
@@ -35,7 +35,7 @@ def session_user(user_id: int) -> User | None:
         loaded.append(user)
         return _detached_copy(user)
 
-    kept = versioned(("user-row", user_id), (USERS, user_tag(user_id)), load, _row_bytes)
+    kept = versioned(("user-row", user_id), user_tags(user_id), load, _row_bytes)
     if loaded:
         return loaded[0]
     return db.session.merge(kept, load=False) if kept is not None else None

@@ -21,7 +21,7 @@ from blog.auth.providers import PROVIDERS
 from blog.extensions import db
 from blog.fragments import versioned
 from blog.models import Identity, ModeratorGrant, User
-from blog.page_cache.tracking import USERS, user_tag
+from blog.page_cache.tracking import user_tags
 
 EMAIL = "email"
 _MEMO_KEY = "blog.moderator_ids"
@@ -133,7 +133,7 @@ def is_moderator(user: User | None) -> bool:
     if user_id not in memo:
         memo[user_id] = versioned(
             ("is-moderator", user_id),
-            (USERS, user_tag(user_id)),
+            user_tags(user_id),
             lambda: _lookup({user_id})[user_id],
             lambda _answer: ANSWER_BYTES,
         )

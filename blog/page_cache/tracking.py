@@ -44,16 +44,20 @@ USERS = "users"
 USER_BUCKETS = 256
 # Post columns no page shows: a write touching only these invalidates nothing.
 UNSHOWN_POST_FIELDS = frozenset({"announced_at"})
-_TEXT_WRITE = re.compile(
-    r"^\s*(update|delete|insert|replace)\b.*?\b(" + "|".join(WATCHED_TABLES) + r")\b",
-    re.IGNORECASE | re.DOTALL,
-)
 # Tables of what is kept about users.
 USER_TABLES = frozenset({"users", "identities", "moderator_grants"})
-_USERS_TEXT_WRITE = re.compile(
-    r"^\s*(update|delete|insert|replace)\b.*?\b(" + "|".join(USER_TABLES) + r")\b",
-    re.IGNORECASE | re.DOTALL,
-)
+
+
+def _text_write(tables: frozenset[str]) -> re.Pattern[str]:
+    """A raw SQL statement that writes to one of these tables."""
+    names = "|".join(sorted(tables))
+    return re.compile(
+        r"^\s*(update|delete|insert|replace)\b.*?\b(" + names + r")\b", re.IGNORECASE | re.DOTALL
+    )
+
+
+_TEXT_WRITE = _text_write(WATCHED_TABLES)
+_USERS_TEXT_WRITE = _text_write(USER_TABLES)
 _installed = False
 
 
@@ -65,6 +69,11 @@ def post_tag(post_id: int) -> str:
 def user_tag(user_id: int) -> str:
     """The tag of one user's row (shared with the other users of its bucket)."""
     return f"{USERS}:{user_id % USER_BUCKETS}"
+
+
+def user_tags(user_id: int) -> tuple[str, str]:
+    """The tags whose versions key what is kept of a user: any bulk write, and their row's."""
+    return USERS, user_tag(user_id)
 
 
 def is_page_tag(tag: str) -> bool:
