@@ -227,7 +227,7 @@ def load_server(bench: LoadBench, result: RunResult, options: LoadOptions, label
     print("  checking the accepted comments ...", end=" ", flush=True)
     page = fetch(server.url + ESSAY_PATH, timeout=PAGE_TIMEOUT_S)[0].decode()
     logged_in = fetch(server.url + ESSAY_PATH, timeout=PAGE_TIMEOUT_S, headers=cookie)[0].decode()
-    stored, _wall = bench.task("count-comments")
+    stored = bench.task("count-comments").out
     result.check = check_comments(result.outcomes, label, stored["comments"], page, logged_in)
     print(f"{len(result.check.accepted):,} accepted", flush=True)
     bench.stop_servers()

@@ -56,10 +56,18 @@ class _Row:
 
 def post_files(posts_dir: Path) -> list[Path]:
     """The post files, in a stable order."""
-    if not posts_dir.is_dir():
+    try:
+        # One directory read: the entries know their type, so no file is stat'ed (glob and
+        # is_file stat every one, ~60 ms at 10,000 posts). Hidden files are skipped, as by glob.
+        with os.scandir(posts_dir) as entries:
+            names = sorted(
+                e.name
+                for e in entries
+                if e.name.endswith(".md") and not e.name.startswith(".") and e.is_file()
+            )
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    # Sorting by name, not by Path, is the same order and ~10x cheaper at 10,000 files.
-    return sorted((p for p in posts_dir.glob("*.md") if p.is_file()), key=lambda p: p.name)
+    return [posts_dir / name for name in names]
 
 
 def posts_signature(posts_dir: Path) -> int:

@@ -43,7 +43,8 @@ def register_sync_hooks(app: Flask) -> None:
     if app.config["SYNC_ON_START"]:
         with app.app_context():
             if schema_ready():
-                state["signature"] = posts_signature(app.config["POSTS_DIR"])
+                if app.config["SYNC_ON_REQUEST"]:
+                    state["signature"] = posts_signature(app.config["POSTS_DIR"])
                 run_sync()
             else:
                 log.warning("database has no schema yet: run `flask db upgrade`")

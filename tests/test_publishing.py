@@ -47,6 +47,21 @@ def aliases(app: Flask) -> dict[str, str]:
         return {a.path: a.post.uid for a in db.session.scalars(select(PostAlias))}
 
 
+def test_only_visible_markdown_files_are_posts(
+    write_post: Callable[..., Path], make_app: Callable[..., Flask]
+) -> None:
+    first = write_post("first", title="First")
+    posts_dir = first.parent
+    # An editor's lock or swap file, a folder named like a post, and a note that is not Markdown.
+    hidden = write_post("hidden", title="Hidden")
+    hidden.rename(posts_dir / ".#hidden.md")
+    (posts_dir / "folder.md").mkdir()
+    (posts_dir / "notes.txt").write_text("not a post")
+    (posts_dir / "alias.md").symlink_to(posts_dir / "missing.md")
+    found = rows(make_app())
+    assert set(found) == {"first.md"}
+
+
 def test_start_up_sync_adds_every_post(
     write_post: Callable[..., Path], make_app: Callable[..., Flask]
 ) -> None:
