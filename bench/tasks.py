@@ -17,10 +17,11 @@ def cold_sync() -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from blog import create_app
-    from blog.extensions import db
+    from blog.extensions import db, init_migrations
     from blog.publishing_hooks import run_sync
 
     app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    init_migrations(app)
     with app.app_context():
         began = time.perf_counter()
         upgrade()

@@ -50,11 +50,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from blog.database import configure_engine
-    from blog.extensions import csrf, db, migrate
+    from blog.extensions import csrf, db
 
     db.init_app(app)
     csrf.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
@@ -100,6 +99,7 @@ def register_operations(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add `flask blog ...`."""
-    from blog.cli import blog_cli
+    from blog.cli import blog_cli, db_cli
 
     app.cli.add_command(blog_cli)
+    app.cli.add_command(db_cli)

@@ -6,22 +6,44 @@ import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
 
 from blog.backup import BackupError, backup, restore
 from blog.clock import utcnow
 from blog.content.frontmatter import slugify
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 from blog.models import Post, PostLayout, PostStatus
 from blog.publishing import check_posts, post_files
 from blog.publishing_hooks import run_sync, schema_ready
 
 blog_cli = AppGroup("blog", help="Write, check and publish posts.")
+
+
+class MigrationCommands(click.Command):
+    """`flask db ...`: Flask-Migrate's command group, imported and bound to the app when run."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """The context of Flask-Migrate's own group, which then parses and runs the command."""
+        from flask_migrate.cli import db as commands
+
+        if parent is not None:
+            init_migrations(parent.ensure_object(ScriptInfo).load_app())
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
+db_cli = MigrationCommands("db", help="Perform database migrations (Flask-Migrate).")
 
 
 @blog_cli.command("new")

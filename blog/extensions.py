@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from blog.config import PROJECT_ROOT
 
 # Named constraints keep Alembic migrations (and SQLite batch mode) deterministic.
 NAMING_CONVENTION = {
@@ -26,7 +28,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def init_migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to the app, once, where migrations run (`flask db`, tests).
+
+    Not in the factory: Flask-Migrate imports Alembic, a tenth of a second that no serving
+    worker needs (the schema guard in blog.ops reads the version table itself).
+    """
+    from flask_migrate import Migrate
+
+    if "migrate" not in app.extensions:
+        Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from blog.config import PROJECT_ROOT
 from blog.extensions import db
+from blog.models import SCHEMA_REVISION
 from blog.request_log import log_request
 
 log = logging.getLogger(__name__)
@@ -23,17 +20,13 @@ bp = Blueprint("ops", __name__)
 LOCK_RETRY_SECONDS = 2
 
 
-def head_revision() -> str | None:
-    """The newest migration in the project."""
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
 def current_revision() -> str | None:
     """The migration the database is at, or None when it has no schema."""
+    # Alembic's own table, read without Alembic: importing it would slow every worker's start.
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 @bp.get("/healthz")
@@ -50,7 +43,7 @@ def healthz() -> ResponseReturnValue:
 def init_ops(app: Flask) -> None:
     """Install the health check, the schema guard, lock handling and request logging."""
     app.register_blueprint(bp)
-    expected = head_revision()
+    expected = SCHEMA_REVISION
     state = {"ready": False}
 
     @app.before_request

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from blog import create_app
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 from tests.databases import (
     postgres_reachable,
     skip_or_fail,
@@ -54,6 +54,7 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "POSTS_DIR": tmp_path_factory.mktemp("noposts"),
         }
     )
+    init_migrations(app)
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -134,6 +135,7 @@ def migrated_postgres() -> Iterator[str]:
                 "POSTS_DIR": Path(__file__).parent,
             }
         )
+        init_migrations(app)
         with app.app_context():
             upgrade()
             db.engine.dispose()

@@ -25,7 +25,7 @@ from blog.clock import utcnow
 from blog.comments.rules import CommentRules, Submission
 from blog.comments.service import DUPLICATE_MESSAGE, create_comment
 from blog.database import write_transaction
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 from blog.models import Comment, Post, User
 from tests.auth_helpers import form_data, logged_in, serve_site, session_cookie, with_cookie
 from tests.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
@@ -126,6 +126,7 @@ def _prepare(url: str, posts_dir: Path, migrate: bool) -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "POSTS_DIR": posts_dir, "SYNC_ON_START": False,
          "SYNC_ON_REQUEST": False}
     )  # fmt: skip
+    init_migrations(app)
     with app.app_context():
         if migrate:
             upgrade()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -20,9 +20,8 @@ from werkzeug.test import TestResponse
 
 from blog import create_app
 from blog.config import ConfigError
-from blog.extensions import db, migrate
-from blog.models import Comment, Post
-from blog.ops import head_revision
+from blog.extensions import db, init_migrations
+from blog.models import SCHEMA_REVISION, Comment, Post
 from blog.page_cache import page_cache
 from tests.comment_client import ESSAY, log_in
 
@@ -285,9 +284,11 @@ def test_healthz_answers_503_on_a_corrupt_file_in_development(
 def test_an_unmigrated_database_is_refused_until_flask_db_upgrade(
     fresh_url: str, make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    app, head = bare_app(make_app, fresh_url, tmp_path), str(head_revision())
+    app, head = bare_app(make_app, fresh_url, tmp_path), SCHEMA_REVISION
+    init_migrations(app)
     with app.app_context():
-        previous = ScriptDirectory.from_config(migrate.get_config()).get_revision(head)
+        config = current_app.extensions["migrate"].migrate.get_config()
+        previous = ScriptDirectory.from_config(config).get_revision(head)
     for found in ("no schema", str(previous.down_revision)):
         if found != "no schema":
             with app.app_context():

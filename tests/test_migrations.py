@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,8 @@ from flask_migrate import check, downgrade, upgrade
 from sqlalchemy import Engine, func, inspect, select
 
 from blog.config import PROJECT_ROOT
-from blog.extensions import db
-from blog.models import Comment, MailMessage, Post, User
+from blog.extensions import db, init_migrations
+from blog.models import SCHEMA_REVISION, Comment, MailMessage, Post, User
 from blog.ops import current_revision
 from tests.comment_client import ESSAY, log_in
 from tests.conftest import sync
@@ -31,7 +34,13 @@ def make(fresh_url: str, make_app: Callable[..., Flask], tmp_path: Path) -> Call
 
     settings = {"SQLALCHEMY_DATABASE_URI": fresh_url, "SYNC_ON_START": False}
     settings |= {"AUTHOR_EMAIL": "author@example.com", "PAGE_CACHE_STATE_DIR": tmp_path / "cache"}
-    return lambda: make_app(**settings)
+
+    def made() -> Flask:
+        app = make_app(**settings)
+        init_migrations(app)
+        return app
+
+    return made
 
 
 def write_rows(app: Flask, body: str) -> dict[str, int]:
@@ -51,6 +60,46 @@ def revisions() -> list[str]:
     """Every revision id, oldest first."""
     script = ScriptDirectory(str(MIGRATIONS / "."))
     return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def test_the_schema_revision_the_app_expects_is_the_newest_migration() -> None:
+    # blog.models writes the head down so that no worker imports Alembic to learn it.
+    assert revisions()[-1] == SCHEMA_REVISION, "set blog.models.SCHEMA_REVISION to the new head"
+
+
+def test_a_serving_app_never_imports_alembic(database_url: str, posts_dir: Path) -> None:
+    # The point of SCHEMA_REVISION and of binding Flask-Migrate late: a worker starts sooner.
+    script = (
+        "import sys\n"
+        "from blog import create_app\n"
+        "app = create_app({'SYNC_ON_START': True})\n"
+        "assert app.test_client().get('/').status_code == 200\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'flask_migrate'}))\n"
+    )
+    env = {**os.environ, "BLOG_DATABASE_URL": database_url, "BLOG_POSTS_DIR": str(posts_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_flask_db_runs_flask_migrate_on_the_app(
+    fresh_url: str, make_app: Callable[..., Flask]
+) -> None:
+    # An app as `flask` makes it, without init_migrations: the `db` commands bind Flask-Migrate.
+    app = make_app(SQLALCHEMY_DATABASE_URI=fresh_url, SYNC_ON_START=False)
+    listed = app.test_cli_runner().invoke(args=["db", "--help"])
+    assert listed.exit_code == 0 and "upgrade" in listed.output and "downgrade" in listed.output
+    # A fresh runner each time: as the `flask` command, each run starts from the bare app.
+    upgraded = app.test_cli_runner().invoke(args=["db", "upgrade", "0001"])
+    assert upgraded.exit_code == 0, upgraded.output
+    with app.app_context():
+        assert current_revision() == "0001"
+    upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    with app.app_context():
+        assert current_revision() == SCHEMA_REVISION
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:

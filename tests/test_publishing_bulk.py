@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from blog.content import batch
-from blog.extensions import db
+from blog.extensions import db, init_migrations
 from blog.models import Post, PostAlias
 from blog.search import search_posts
 from tests.conftest import NOW, sync
@@ -91,6 +91,7 @@ def test_a_post_added_later_is_stored_as_it_would_be_on_a_first_sync(
     assert (report.added, report.updated) == (["late.md"], ["kept.md"])
     # The same files synced into an empty database in one go: every post new, in bulk.
     first = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'first.db'}")
+    init_migrations(first)
     with first.app_context():
         upgrade()
     sync(first)
@@ -110,6 +111,7 @@ def test_a_sync_rendered_by_the_pool_stores_what_one_process_stores(
     alone = make_app()
     monkeypatch.setattr(batch, "PARALLEL_FROM", 2)
     pooled = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'pooled.db'}")
+    init_migrations(pooled)
     with pooled.app_context():
         upgrade()
     report = sync(pooled)
