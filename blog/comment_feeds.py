@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, select
@@ -81,6 +80,8 @@ def visible_comments(now: datetime, limit: int, post: Post | None = None) -> lis
 
 
 def _feed(title: str, site_link: str, self_url: str, comments: Sequence[Comment]) -> Response:
+    from feedgen.feed import FeedGenerator  # by the first feed request, as in blog.feeds
+
     cfg = current_app.config
     fg = FeedGenerator()
     fg.load_extension("dc")

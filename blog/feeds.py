@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import select
 
@@ -13,10 +14,16 @@ from blog.http_cache import public_page
 from blog.models import Post, PostStatus, TermKind
 from blog.templating import absolute_url
 
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
 bp = Blueprint("feeds", __name__)
 
 
 def _feed(self_url: str) -> FeedGenerator:
+    # Imported by the first feed request: feedgen (and lxml) are no part of a worker's start.
+    from feedgen.feed import FeedGenerator
+
     cfg = current_app.config
     now = utcnow()
     recent = db.session.scalars(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask import Flask
 
 from blog.auth.loading import session_user
-from blog.auth.providers import register_providers
 from blog.auth.session import SignedCookieSessions
 from blog.extensions import login_manager
 from blog.models import User
-
-OAUTH_KEY = "blog.oauth"
 
 
 def init_auth(app: Flask) -> None:
@@ -26,11 +22,7 @@ def init_auth(app: Flask) -> None:
         from blog.auth.devmode import enable_dev_idp
 
         enable_dev_idp(app)
-    # One registry per app: provider endpoints are per-app configuration (tests run several).
-    oauth = OAuth()
-    oauth.init_app(app)
-    register_providers(oauth, app.config)
-    app.extensions[OAUTH_KEY] = oauth
+    # The providers' Authlib clients are made by the first login (blog.auth.dance).
     app.register_blueprint(views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(facebook.bp)

@@ -8,8 +8,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-import requests
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
 from blog.auth.providers import Profile
@@ -104,6 +102,10 @@ def fetch_avatar(user_id: int, url: str | None, now: datetime, timeout: float) -
     """Download the provider's picture once, re-encode it as a small PNG, keep it ourselves."""
     if not url or not url.startswith(("https://", "http://")):
         return
+    # Imported by the first login, not at every worker's start (requests alone is ~40 ms).
+    import requests
+    from PIL import Image, UnidentifiedImageError
+
     try:
         response = requests.get(url, timeout=timeout, stream=True)
         response.raise_for_status()

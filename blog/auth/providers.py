@@ -6,9 +6,10 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authlib.integrations.flask_client import OAuth
+if TYPE_CHECKING:
+    from authlib.integrations.flask_client import OAuth
 
 
 @dataclass(frozen=True)

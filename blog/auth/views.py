@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +19,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
-from joserfc.errors import JoseError
 
 from blog.auth import accounts
 from blog.auth.providers import PROVIDERS, Profile, enabled_providers
@@ -48,7 +46,6 @@ STATE_PREFIX = "_state_"
 # Logins started but never finished (closed tab, denied, failed) that are kept: each one costs
 # about 250 bytes of cookie, and a cookie over 4 KB is silently dropped by the browser.
 MAX_PENDING_LOGINS = 3
-PROVIDER_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError)
 
 
 def provider_label(name: str) -> str:
@@ -57,10 +54,13 @@ def provider_label(name: str) -> str:
     return str(settings.get("label") or PROVIDERS[name].label)
 
 
-def _client(name: str):  # type: ignore[no-untyped-def]
+def _client(name: str) -> Any:
+    # Imported here and below, by the first login: Authlib is no part of a worker's start.
+    from blog.auth.dance import provider_client
+
     if name not in enabled_providers(current_app.config):
         abort(404)
-    return current_app.extensions["blog.oauth"].create_client(name)
+    return provider_client(current_app, name)
 
 
 def same_origin() -> bool:
@@ -93,6 +93,8 @@ def _forget_pending_logins(keep: int) -> None:
 
 def begin_login(name: str, next_path: str, anchor: str = "#respond") -> ResponseReturnValue:
     """Redirect to the provider; on a provider that cannot even be reached, go back with a note."""
+    from blog.auth.dance import PROVIDER_ERRORS
+
     client = _client(name)
     session[NEXT_KEY] = next_path
     _forget_pending_logins(keep=MAX_PENDING_LOGINS - 1)
@@ -130,6 +132,8 @@ def start() -> ResponseReturnValue:
 @bp.get("/callback/<provider>")
 def callback(provider: str) -> ResponseReturnValue:
     """Finish the dance: check state, nonce and PKCE, log in, return to the draft."""
+    from blog.auth.dance import PROVIDER_ERRORS, failure_message
+
     if provider not in PROVIDERS:
         abort(404)
     client = _client(provider)
@@ -142,7 +146,7 @@ def callback(provider: str) -> ResponseReturnValue:
         profile = PROVIDERS[provider].fetch_profile(client, token, settings)
     except PROVIDER_ERRORS as exc:
         log.info("login with %s failed: %r", provider, exc)
-        message = _failure_message(label, exc)
+        message = failure_message(label, exc)
         if not in_progress:
             # Nobody started this login here (forged, replayed, or an old tab): say so on a
             # page of its own, without creating a session for it.
@@ -159,16 +163,6 @@ def callback(provider: str) -> ResponseReturnValue:
 
 
 _KEPT = " Your comment is kept: you can try again or choose another way to log in."
-
-
-def _failure_message(label: str, exc: Exception) -> str:
-    if isinstance(exc, OAuthError) and exc.error == "access_denied":
-        return f"You did not allow {label} to log you in."
-    if isinstance(exc, MismatchingStateError):
-        return f"That {label} login could not be verified (it was stale or not started here)."
-    if isinstance(exc, requests.Timeout):
-        return f"{label} did not answer in time."
-    return f"{label} could not log you in."
 
 
 def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
