@@ -11,7 +11,7 @@ from blog.models import User
 
 
 def init_auth(app: Flask) -> None:
-    """Set up Flask-Login, this app's provider clients and the auth blueprints."""
+    """Set up Flask-Login, sessions and the auth blueprints (provider clients come later)."""
     from blog.auth import account_views, facebook, views
 
     # No eager current_user in templates: anonymous pages must not touch the session.

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
 from blog.auth.providers import Profile
@@ -102,9 +103,7 @@ def fetch_avatar(user_id: int, url: str | None, now: datetime, timeout: float) -
     """Download the provider's picture once, re-encode it as a small PNG, keep it ourselves."""
     if not url or not url.startswith(("https://", "http://")):
         return
-    # Imported by the first login, not at every worker's start (requests alone is ~40 ms).
-    import requests
-    from PIL import Image, UnidentifiedImageError
+    import requests  # by the first login, not at every worker's start (~40 ms of imports)
 
     try:
         response = requests.get(url, timeout=timeout, stream=True)
