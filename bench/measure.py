@@ -49,15 +49,14 @@ class Options:
     warmup_s: int
     smoke: bool
     gunicorn_config: Path | None = None
+    # Page and floor alternate this many times: the machine's speed drifts over seconds, and a
+    # ratio taken from runs side by side is steadier than one from two runs far apart.
+    rounds: int = 1
 
 
-@dataclass
-class PageResult:
-    """One page under wrk, next to the same bytes served by the floor app."""
+class Round(NamedTuple):
+    """One wrk run of the page and one of its floor, made one after the other."""
 
-    page: str
-    path: str
-    size_bytes: int
     blog: WrkResult
     floor: WrkResult
 
@@ -65,6 +64,41 @@ class PageResult:
     def ratio(self) -> float:
         """The blog's req/s as a fraction of the floor's."""
         return self.blog.requests_per_s / self.floor.requests_per_s
+
+
+@dataclass
+class PageResult:
+    """One page under wrk, next to the same bytes served by the floor app, in rounds."""
+
+    page: str
+    path: str
+    size_bytes: int
+    rounds: list[Round]
+
+    @property
+    def median(self) -> Round:
+        """The round whose ratio is the median (the upper one of an even number)."""
+        return sorted(self.rounds, key=lambda r: r.ratio)[len(self.rounds) // 2]
+
+    @property
+    def blog(self) -> WrkResult:
+        """The page's figures in the median round."""
+        return self.median.blog
+
+    @property
+    def floor(self) -> WrkResult:
+        """The floor's figures in the median round."""
+        return self.median.floor
+
+    @property
+    def ratio(self) -> float:
+        """The median round's ratio."""
+        return self.median.ratio
+
+    @property
+    def worst_p99_ms(self) -> float:
+        """The page's highest p99 over all rounds: a latency target must hold in each."""
+        return max(r.blog.p99_ms for r in self.rounds)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view, ratio included."""
@@ -75,6 +109,11 @@ class PageResult:
             "blog": self.blog.__dict__,
             "floor": self.floor.__dict__,
             "ratio": self.ratio,
+            "worst_p99_ms": self.worst_p99_ms,
+            "rounds": [
+                {"blog": r.blog.__dict__, "floor": r.floor.__dict__, "ratio": r.ratio}
+                for r in self.rounds
+            ],
         }
 
 
@@ -215,23 +254,39 @@ class Bench:
         body, content_type = fetch(server.url + path, headers=headers)
         body_file = self.workdir / f"floor-{page.replace(' ', '-').replace(',', '')}.bin"
         body_file.write_bytes(body)
-        blog = self._wrk(server.url + path, headers)
         floor_env = clean_env(
             {"BENCH_FLOOR_BODY": str(body_file), "BENCH_FLOOR_CONTENT_TYPE": content_type}
         )
         with self.gunicorn("bench.floor:app", floor_env, f"floor-{page}") as floor_app:
             if fetch(floor_app.url + path)[0] != body:
                 raise BenchError("the floor app does not serve the page's bytes")
-            floor = self._wrk(floor_app.url + path)
-        result = PageResult(page, path, len(body), blog, floor)
+            rounds = self.paired_rounds(server.url + path, floor_app.url + path, headers)
+        result = PageResult(page, path, len(body), rounds)
         self.result.pages.append(result)
         return result
+
+    def paired_rounds(
+        self, url: str, floor_url: str, headers: dict[str, str] | None = None
+    ) -> list[Round]:
+        """wrk the page and its floor in turns, each warmed up first; one Round per turn."""
+        if self.options.warmup_s:
+            run_wrk(url, self.options.warmup_s, headers)
+            run_wrk(floor_url, self.options.warmup_s)
+        rounds = []
+        for number in range(self.options.rounds):
+            # Which goes first alternates, so that a steady drift favours neither.
+            if number % 2 == 0:
+                blog = self._wrk(url, headers)
+                floor = self._wrk(floor_url)
+            else:
+                floor = self._wrk(floor_url)
+                blog = self._wrk(url, headers)
+            rounds.append(Round(blog, floor))
+        return rounds
 
     def _wrk(
         self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
     ) -> WrkResult:
-        if self.options.warmup_s and script is None:
-            run_wrk(url, self.options.warmup_s, headers)
         measured = run_wrk(url, self.options.duration_s, headers, script)
         if not measured.clean:
             # Keep the figure, but say so: timeouts or error pages make it an unfair number.

@@ -37,7 +37,7 @@ def _ratio(page: str) -> Callable[[SizeResult], float | None]:
 
 
 def _p99(page: str) -> Callable[[SizeResult], float | None]:
-    return lambda size: next((p.blog.p99_ms for p in size.pages if p.page == page), None)
+    return lambda size: next((p.worst_p99_ms for p in size.pages if p.page == page), None)
 
 
 def _posts_per_s(database: str) -> Callable[[SizeResult], float | None]:
@@ -197,7 +197,9 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
     """The figures and the targets as markdown tables."""
     lines = [
         f"gunicorn {WORKERS} sync workers; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
-        f"-d{options.duration_s}s --latency (after a {options.warmup_s}s warm-up); "
+        f"-d{options.duration_s}s --latency (after a {options.warmup_s}s warm-up), "
+        f"{options.rounds} rounds of page then floor (every other round floor first): the row "
+        "is the round with the median ratio, and a p99 target holds in the worst round; "
         f"gunicorn settings: {options.gunicorn_config or 'none'}; no page cache unless named; "
         "the nginx row's floor is nginx serving the same bytes as a plain file; "
         f"{os.cpu_count()} CPUs; Python {platform.python_version()}",

@@ -1,8 +1,8 @@
 """`make bench` / `python -m bench.run`: sync, start-up and page throughput against a floor.
 
-python -m bench.run                      # 1,000 and 10,000 posts, 10 s wrk runs
-python -m bench.run --posts 1000 --duration 5
-python -m bench.run --smoke              # 200 posts, 1 s runs (about 30 s): CI keeps it working
+python -m bench.run                      # 1,000 and 10,000 posts, 3 rounds of 4 s wrk runs
+python -m bench.run --posts 1000 --rounds 1
+python -m bench.run --smoke              # 200 posts, 1 round of 1 s (~30 s): CI keeps it working
 
 wrk and nginx (Debian: nginx-light) must be installed; without either the run stops at once.
 Comment POSTs are also measured once on PostgreSQL (127.0.0.1:5432, or BLOG_TEST_DATABASE_URL),
@@ -33,14 +33,19 @@ PROJECT_CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespace]:
-    """Options from the command line; --smoke overrides --posts and --duration."""
+    """Options from the command line; --smoke overrides --posts, --duration and --rounds."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--posts", default="1000,10000", help="comma-separated corpus sizes (1000,10000)"
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run (4)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each page, alternating with its floor (3)"
+    )
     parser.add_argument("--warmup", type=int, default=None, help="seconds of wrk warm-up (2)")
-    parser.add_argument("--smoke", action="store_true", help="200 posts and 1 s runs, for CI")
+    parser.add_argument(
+        "--smoke", action="store_true", help="200 posts and one round of 1 s runs, for CI"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON goes")
@@ -56,14 +61,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     except ValueError:
         parser.error(f"--posts must be whole numbers separated by commas, not {args.posts!r}")
     if args.smoke:
-        posts, args.duration = (200,), 1
+        posts, args.duration, args.rounds = (200,), 1, 1
     warmup = args.warmup if args.warmup is not None else (0 if args.smoke else 2)
-    if not posts or min(posts) < 1 or args.duration < 1 or warmup < 0:
-        parser.error("--posts, --duration must be positive and --warmup not negative")
+    if not posts or min(posts) < 1 or args.duration < 1 or args.rounds < 1 or warmup < 0:
+        parser.error("--posts, --duration, --rounds must be positive and --warmup not negative")
     config = None if args.gunicorn_config == "none" else Path(args.gunicorn_config).resolve()
     if config is not None and not config.is_file():
         parser.error(f"--gunicorn-config: no such file {config}")
-    options = Options(posts, args.duration, warmup, args.smoke, gunicorn_config=config)
+    options = Options(
+        posts, args.duration, warmup, args.smoke, gunicorn_config=config, rounds=args.rounds
+    )
     return options, args
 
 

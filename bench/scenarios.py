@@ -138,11 +138,10 @@ def comments_page_nginx(bench: Bench) -> None:
             plain_url = f"http://{HOST}:{plain_port}/{PLAIN_NAME}"
             if fetch(plain_url)[0] != body:
                 raise BenchError("nginx's plain file does not hold the page's bytes")
-            static = bench._wrk(public + ESSAY_PATH)
-            plain = bench._wrk(plain_url)
+            rounds = bench.paired_rounds(public + ESSAY_PATH, plain_url)
     except NginxError as exc:
         raise BenchError(str(exc)) from exc
-    bench.result.pages.append(PageResult(NGINX_PAGE, ESSAY_PATH, len(body), static, plain))
+    bench.result.pages.append(PageResult(NGINX_PAGE, ESSAY_PATH, len(body), rounds))
     bench.result.details["nginx"] = {
         "floor": f"nginx serving the same bytes as /{PLAIN_NAME}",
         "checked": "first GET from the app, second from the file (nginx's access log)",
