@@ -1,4 +1,4 @@
-"""RSS 2.0 and Atom feeds, the sitemap and robots.txt."""
+"""RSS 2.0 and Atom feeds, the sitemap, robots.txt and the site icon."""
 
 from __future__ import annotations
 
@@ -107,3 +107,9 @@ def robots() -> Response:
         f"Sitemap: {absolute_url('/sitemap.xml')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon where browsers and feed readers look for it unasked (else a 404 each)."""
+    return current_app.send_static_file("img/favicon.ico")

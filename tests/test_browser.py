@@ -67,6 +67,9 @@ def test_reader_follows_the_essay_from_home(
     page = new_context(browser, open_context, scheme).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A failed load (the browser's own /favicon.ico included) is logged as a console error.
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
 
     response = page.goto(live_server.url + "/")
     assert response is not None and response.status == 200
@@ -79,6 +82,7 @@ def test_reader_follows_the_essay_from_home(
     shot = screenshot(page, f"essay-{scheme}")
     assert shot.stat().st_size > 10_000
     assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert console == [], f"console errors on the pages: {console}"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -197,6 +198,23 @@ def test_robots_txt_points_at_the_sitemap(blog: FlaskClient) -> None:
     assert f"Sitemap: {SITE}/sitemap.xml" in lines
     assert "Disallow: /*?s=" in lines
     assert "Disallow: /" not in lines  # the blog itself stays crawlable
+
+
+def test_the_site_icon_is_served_where_browsers_ask_for_it(blog: FlaskClient) -> None:
+    icon = blog.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert "Set-Cookie" not in icon.headers
+    again = blog.get("/favicon.ico", headers={"If-None-Match": icon.headers["ETag"]})
+    assert again.status_code == 304
+    page = blog.get("/").get_data(as_text=True)
+    linked = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert linked is not None
+    svg = blog.get(linked.group(1))
+    assert svg.status_code == 200
+    assert svg.mimetype == "image/svg+xml"
+    assert svg.data.startswith(b"<svg ")
 
 
 def test_feeds_use_the_request_host_without_a_site_url(
