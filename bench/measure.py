@@ -53,6 +53,11 @@ class Options:
     # ratio taken from runs side by side is steadier than one from two runs far apart.
     rounds: int = 1
 
+    @property
+    def single_run_s(self) -> int:
+        """How long a run measured once lasts (comment POSTs): as long as a page's rounds."""
+        return self.duration_s * self.rounds
+
 
 class Round(NamedTuple):
     """One wrk run of the page and one of its floor, made one after the other."""
@@ -285,9 +290,13 @@ class Bench:
         return rounds
 
     def _wrk(
-        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        script: Path | None = None,
+        duration_s: int | None = None,
     ) -> WrkResult:
-        measured = run_wrk(url, self.options.duration_s, headers, script)
+        measured = run_wrk(url, duration_s or self.options.duration_s, headers, script)
         if not measured.clean:
             # Keep the figure, but say so: timeouts or error pages make it an unfair number.
             errors = self.result.details.setdefault("wrk_errors", [])
