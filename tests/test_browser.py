@@ -67,7 +67,7 @@ def test_reader_follows_the_essay_from_home(
     page = new_context(browser, open_context, scheme).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # A failed load (the browser's own /favicon.ico included) is logged as a console error.
+    # A resource that fails to load (a 404, a blocked script) is logged as a console error.
     console: list[str] = []
     page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
 

@@ -198,6 +198,21 @@ def test_production_cookies_hsts_and_proxy_hops(
 
 
 @SQLITE
+def test_a_request_cannot_forge_request_log_lines(
+    production: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="blog.requests")
+    client = production(BLOG_PROXY_HOPS="1").test_client()
+    forged = "/%0D%0A10.0.0.1%20%22GET%20/admin/%22%20200%200%201.0ms%E2%80%A8"
+    response = client.get(forged, base_url=SITE, headers={"X-Forwarded-For": "a\tb"})
+    assert response.status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "blog.requests"]
+    assert len(lines) == 1
+    assert lines[0].isprintable(), lines[0]
+    assert lines[0].startswith('a\\tb "GET /\\r\\n10.0.0.1 "GET /admin/" 200 0 1.0ms\\u2028" 404 ')
+
+
+@SQLITE
 def test_production_trusted_hosts_and_request_size(production: Callable[..., Flask]) -> None:
     app = production(
         BLOG_TRUSTED_HOSTS="blog.example.com", BLOG_PROXY_HOPS="1", BLOG_MAX_REQUEST_BYTES="2000"
