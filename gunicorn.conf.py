@@ -4,6 +4,8 @@ import os
 
 from gunicorn.glogging import Logger
 
+from blog.request_log import LINE_FORMAT
+
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
@@ -40,14 +42,17 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"}
+    "formatters": {"line": {"format": LINE_FORMAT}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "line"},
+        # The same lines, written without a LogRecord each (blog/request_log.py).
+        "requests": {"class": "blog.request_log.RequestLineHandler"},
     },
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
     # gunicorn merges this over its defaults, whose root logger names a handler replaced here.
     "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
         "blog": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "blog.requests": {"handlers": ["requests"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
