@@ -12,6 +12,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 from blog.extensions import db
+from blog.sqlite_wal import use_wal
 
 _BEGIN_OPTION = "blog_begin"
 
@@ -51,7 +52,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        use_wal(dbapi_conn, engine.url.database)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 log = logging.getLogger("blog.requests")
 REQUEST_LINE = '%s "%s %s" %s %d %.1fms'
-# The project's log line; logging.Formatter's default asctime is "%Y-%m-%d %H:%M:%S,mmm".
+# The project's log line, with logging.Formatter's default asctime.
 LINE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 
 
@@ -47,14 +47,16 @@ class RequestLineHandler(logging.StreamHandler[Any]):
         """Write one INFO line of `blog.requests` holding `message`, as a record would read."""
         now = time.time()
         second = int(now)
+        formatter = self.formatter
+        assert formatter is not None  # set in __init__, and setFormatter takes no None
         if second != self._second:
             # The time to the second and the process id: made again once a second.
-            converter = self.formatter.converter  # type: ignore[union-attr]
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", converter(second)) + ","
+            self._stamp = time.strftime(formatter.default_time_format, formatter.converter(second))
             self._middle = f" {os.getpid()} INFO {log.name} "
             self._second = second
         millis = int((now - second) * 1000)
-        line = f"{self._stamp}{millis:03d}{self._middle}{message}{self.terminator}"
+        stamp = formatter.default_msec_format % (self._stamp, millis)  # type: ignore[operator]
+        line = f"{stamp}{self._middle}{message}{self.terminator}"
         with self.lock:  # type: ignore[union-attr]
             try:
                 self.stream.write(line)

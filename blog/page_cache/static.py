@@ -17,7 +17,6 @@ without its index rows.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import secrets
@@ -26,6 +25,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from blog.sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +72,6 @@ def file_for(root: Path, path: str, content_type: str) -> Path | None:
     return root.joinpath(*inner, name)
 
 
-@contextmanager
-def _switch_lock(index_path: Path) -> Iterator[None]:
-    """Hold a lock file beside the index: one process at a time switches it to WAL.
-
-    Workers booting together all find a new index in rollback-journal mode. The switch needs
-    SQLite's exclusive lock, and SQLite refuses the second process at once, without waiting
-    out its busy timeout ("database is locked"): that worker failed to boot, and gunicorn
-    shut down. Behind this lock the first process switches, and the others find WAL already.
-    """
-    fd = os.open(f"{index_path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 class StaticFolder:
     """Files for nginx under `root`, indexed by tag and expiry in `index_path`."""
 
@@ -107,8 +91,7 @@ class StaticFolder:
         if held is not None and held[0] == os.getpid():
             return held[1]
         conn = sqlite3.connect(self.index_path, timeout=10, isolation_level=None)
-        with _switch_lock(self.index_path):
-            conn.execute("PRAGMA journal_mode = WAL")
+        use_wal(conn, str(self.index_path))
         conn.execute("PRAGMA synchronous = NORMAL")
         self._local.conn = (os.getpid(), conn)
         return conn
