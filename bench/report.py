@@ -193,8 +193,8 @@ def _num(value: float | None, spec: str = ".2f") -> str:
     return "—" if value is None else format(value, spec)
 
 
-def markdown_table(sizes: list[SizeResult], options: Options) -> str:
-    """The figures and the targets as markdown tables."""
+def markdown_table(sizes: list[SizeResult], options: Options, yardstick_ms: float) -> str:
+    """The figures and the targets as markdown tables, under the machine's yardstick."""
     lines = [
         f"gunicorn {WORKERS} sync workers; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
         f"-d{options.duration_s}s --latency (after a {options.warmup_s}s warm-up), "
@@ -202,7 +202,8 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
         "is the round with the median ratio, and a p99 target holds in the worst round; "
         f"gunicorn settings: {options.gunicorn_config or 'none'}; no page cache unless named; "
         "the nginx row's floor is nginx serving the same bytes as a plain file; "
-        f"{os.cpu_count()} CPUs; Python {platform.python_version()}",
+        f"{os.cpu_count()} CPUs; Python {platform.python_version()}, "
+        f"yardstick {yardstick_ms:.1f} ms (bench/yardstick.py: compare machines by it)",
         "",
         "| posts | cold sync s | warm start s | page | req/s | p99 ms "
         "| floor req/s | floor p99 ms | ratio |",
@@ -252,7 +253,9 @@ def markdown_table(sizes: list[SizeResult], options: Options) -> str:
     return "\n".join(lines)
 
 
-def write_json(sizes: list[SizeResult], options: Options, out_dir: Path) -> Path:
+def write_json(
+    sizes: list[SizeResult], options: Options, out_dir: Path, yardstick_ms: float
+) -> Path:
     """Write the run as JSON under out_dir (also as latest.json); return the file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC)
@@ -270,10 +273,11 @@ def write_json(sizes: list[SizeResult], options: Options, out_dir: Path) -> Path
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "python_yardstick_ms": yardstick_ms,
         },
         "sizes": [s.as_dict() for s in sizes],
         "targets": verdicts(sizes),
-        "table_markdown": markdown_table(sizes, options),
+        "table_markdown": markdown_table(sizes, options, yardstick_ms),
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     path = out_dir / f"bench-{stamp:%Y%m%dT%H%M%SZ}{'-smoke' if options.smoke else ''}.json"

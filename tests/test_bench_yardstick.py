@@ -1,0 +1,28 @@
+"""The benchmark's yardstick: a fixed workload whose time is reported beside the figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.measure import Options, SizeResult
+from bench.report import markdown_table, write_json
+from bench.yardstick import CHECKSUM, workload, yardstick_ms
+
+
+def test_the_workload_computes_what_earlier_runs_were_timed_on() -> None:
+    assert workload() == CHECKSUM
+
+
+def test_the_yardstick_is_a_time_in_ms() -> None:
+    measured = yardstick_ms(runs=2)
+    # The workload takes tens of ms on the machines the bench runs on; not 0, not seconds.
+    assert 1 < measured < 5000
+
+
+def test_the_table_and_the_json_carry_the_yardstick(tmp_path: Path) -> None:
+    options = Options((200,), 1, 0, True)
+    sizes = [SizeResult(posts=200)]
+    assert "yardstick 57.3 ms" in markdown_table(sizes, options, 57.26).splitlines()[0]
+    written = json.loads(write_json(sizes, options, tmp_path, 57.26).read_text())
+    assert written["setup"]["python_yardstick_ms"] == 57.26
