@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.measure import Options, SizeResult
 from bench.procs import WORKERS, WRK_CONNECTIONS, WRK_THREADS, WrkResult
+from bench.yardstick import Yardsticks
 
 TARGET_POSTS = 10_000
 
@@ -193,7 +194,7 @@ def _num(value: float | None, spec: str = ".2f") -> str:
     return "—" if value is None else format(value, spec)
 
 
-def markdown_table(sizes: list[SizeResult], options: Options, yardstick_ms: float) -> str:
+def markdown_table(sizes: list[SizeResult], options: Options, yardsticks: Yardsticks) -> str:
     """The figures and the targets as markdown tables, under the machine's yardstick."""
     lines = [
         f"gunicorn {WORKERS} sync workers; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
@@ -203,7 +204,7 @@ def markdown_table(sizes: list[SizeResult], options: Options, yardstick_ms: floa
         f"gunicorn settings: {options.gunicorn_config or 'none'}; no page cache unless named; "
         "the nginx row's floor is nginx serving the same bytes as a plain file; "
         f"{os.cpu_count()} CPUs; Python {platform.python_version()}, "
-        f"yardstick {yardstick_ms:.1f} ms (bench/yardstick.py: compare machines by it)",
+        f"{yardsticks.describe()} (bench/yardstick.py: compare machines by it)",
         "",
         "| posts | cold sync s | warm start s | page | req/s | p99 ms "
         "| floor req/s | floor p99 ms | ratio |",
@@ -254,7 +255,7 @@ def markdown_table(sizes: list[SizeResult], options: Options, yardstick_ms: floa
 
 
 def write_json(
-    sizes: list[SizeResult], options: Options, out_dir: Path, yardstick_ms: float
+    sizes: list[SizeResult], options: Options, out_dir: Path, yardsticks: Yardsticks
 ) -> Path:
     """Write the run as JSON under out_dir (also as latest.json); return the file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,11 +274,11 @@ def write_json(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "python_yardstick_ms": yardstick_ms,
+            "python_yardstick_ms": yardsticks._asdict(),
         },
         "sizes": [s.as_dict() for s in sizes],
         "targets": verdicts(sizes),
-        "table_markdown": markdown_table(sizes, options, yardstick_ms),
+        "table_markdown": markdown_table(sizes, options, yardsticks),
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     path = out_dir / f"bench-{stamp:%Y%m%dT%H%M%SZ}{'-smoke' if options.smoke else ''}.json"

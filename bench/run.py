@@ -26,7 +26,7 @@ from bench.nginx import require_nginx
 from bench.procs import BenchError, require_tool
 from bench.report import markdown_table, verdicts, write_json
 from bench.scenarios import SCENARIOS
-from bench.yardstick import yardstick_ms
+from bench.yardstick import Yardsticks, yardstick_ms
 from blog.config import PROJECT_ROOT
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
-    yardstick = yardstick_ms()
-    print(f"Python yardstick: {yardstick:.1f} ms (a fixed workload; lower is faster)", flush=True)
+    before = yardstick_ms()
+    print(f"Python yardstick: {before:.1f} ms (a fixed workload; lower is faster)", flush=True)
     root = Path(tempfile.mkdtemp(prefix="blog-bench-"))
     began = time.perf_counter()
     try:
@@ -120,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    yardsticks = Yardsticks(before, yardstick_ms())
     print()
-    print(markdown_table(sizes, options, yardstick))
-    path = write_json(sizes, options, args.out, yardstick)
+    print(markdown_table(sizes, options, yardsticks))
+    path = write_json(sizes, options, args.out, yardsticks)
     print(f"\nwrote {path} ({time.perf_counter() - began:.0f}s in all)")
     missed = [v for v in verdicts(sizes) if v["result"] == "MISS"]
     failed = [s for s in sizes if "error" in s.details]

@@ -4,15 +4,17 @@ The targets in absolute units (comment POSTs per second, p99 in ms) and the rati
 that run a lot of Python to a floor that runs little both move with the machine's speed at
 running Python: the same comment-posting code has measured 510 and 274 PostgreSQL comment
 POSTs/s on two machines of the same kind. The bench times this workload in its own
-interpreter (the one its servers run) before it starts, and prints it beside the figures. It
-never changes between commits, so a slower yardstick explains a slower figure that the code
-did not cause.
+interpreter (the one its servers run) before it starts and again when it ends, and prints both
+beside the figures: a shared machine's speed also drifts during a run. The workload never
+changes between commits, so a slower yardstick explains a slower figure that the code did not
+cause.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from typing import NamedTuple
 
 RUNS = 5
 # What the workload computes, checked on every run: a change to it would silently change the
@@ -47,3 +49,14 @@ def yardstick_ms(runs: int = RUNS) -> float:
         workload()
         times.append((time.perf_counter() - began) * 1000)
     return statistics.median(times)
+
+
+class Yardsticks(NamedTuple):
+    """The yardstick taken before a benchmark run and after it (ms)."""
+
+    before_ms: float
+    after_ms: float
+
+    def describe(self) -> str:
+        """The two times in words, for the table's heading."""
+        return f"yardstick {self.before_ms:.1f} ms before the run, {self.after_ms:.1f} ms after"
