@@ -4,7 +4,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from blog.request_log import LINE_FORMAT
+from blog.web.request_log import LINE_FORMAT
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -45,8 +45,8 @@ logconfig_dict = {
     "formatters": {"line": {"format": LINE_FORMAT}},
     "handlers": {
         "stderr": {"class": "logging.StreamHandler", "formatter": "line"},
-        # The same lines, written without a LogRecord each (blog/request_log.py).
-        "requests": {"class": "blog.request_log.RequestLineHandler"},
+        # The same lines, written without a LogRecord each (blog/web/request_log.py).
+        "requests": {"class": "blog.web.request_log.RequestLineHandler"},
     },
     # gunicorn merges this over its defaults, whose root logger names a handler replaced here.
     "root": {"level": "INFO", "handlers": ["stderr"]},

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.nginx_local import find_nginx
 from bench.procs import BenchError
 from blog.config import PROJECT_ROOT
-from blog.page_cache.nginx_local import find_nginx
 
 RENDER_TIMEOUT_S = 120
 PLAIN_NAME = "page.html"

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bench.corpus import ESSAY_PATH, write_corpus
 from bench.measure import Bench, PageResult, PostResult
 from bench.nginx import PLAIN_NAME, plain_server, site_config
+from bench.nginx_local import MARK_HEADER, LocalNginx, NginxError
 from bench.postgres import postgres_reachable, services_required, throwaway_postgres_database
 from bench.procs import (
     HOST,
@@ -27,7 +28,6 @@ from bench.procs import (
     free_port,
     rss_kib,
 )
-from blog.page_cache.nginx_local import MARK_HEADER, LocalNginx, NginxError
 
 
 def generate(bench: Bench) -> None:

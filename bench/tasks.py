@@ -18,7 +18,7 @@ def cold_sync() -> dict[str, Any]:
 
     from blog import create_app
     from blog.extensions import db, init_migrations
-    from blog.publishing_hooks import run_sync
+    from blog.publishing.hooks import run_sync
 
     app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
     init_migrations(app)

@@ -30,7 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["blog.clock"] = app.config.pop("CLOCK", None) or Clock()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from blog.formdata import DatabaseIntConverter
+    from blog.web.formdata import DatabaseIntConverter
 
     app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
@@ -38,8 +38,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_operations(app)
     register_commands(app)
-    from blog.page_cache import init_page_cache, serve_cached_pages
-    from blog.publishing_hooks import register_sync_hooks
+    from blog.cache import init_page_cache, serve_cached_pages
+    from blog.publishing.hooks import register_sync_hooks
 
     init_page_cache(app)  # before the start-up sync, so that its writes invalidate
     register_sync_hooks(app)
@@ -60,12 +60,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
-    from blog import comment_feeds, feeds, views
     from blog.auth import init_auth
     from blog.comments import views as comment_views
     from blog.mail import init_mail
     from blog.moderation import views as moderation_views
-    from blog.templating import register_template_helpers
+    from blog.reader import comment_feeds, feeds, views
+    from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
     init_auth(app)
@@ -76,22 +76,22 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_views.bp)
     app.register_blueprint(comment_feeds.bp)
     # Last: the rate limits wrap the login and comment views registered above.
-    from blog.ratelimit import init_rate_limits
+    from blog.web.ratelimit import init_rate_limits
 
     init_rate_limits(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Error pages that roll back the session and never leak a traceback."""
-    from blog.errors import register
+    from blog.web.errors import register
 
     register(app)
 
 
 def register_operations(app: Flask) -> None:
     """Security headers, health check, schema guard, request logs."""
-    from blog.ops import init_ops
-    from blog.security import init_security
+    from blog.web.ops import init_ops
+    from blog.web.security import init_security
 
     init_security(app)
     init_ops(app)

@@ -19,8 +19,8 @@ from blog.clock import utcnow
 from blog.content.frontmatter import slugify
 from blog.extensions import db, init_migrations
 from blog.models import Post, PostLayout, PostStatus
-from blog.publishing import check_posts, post_files
-from blog.publishing_hooks import run_sync, schema_ready
+from blog.publishing.hooks import run_sync, schema_ready
+from blog.publishing.sync import check_posts, post_files
 
 blog_cli = AppGroup("blog", help="Write, check and publish posts.")
 
@@ -156,7 +156,7 @@ def restore_command(source: Path, yes: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     # Cached pages (Redis, the static folder) show the old database.
-    from blog.page_cache import clear_page_cache
+    from blog.cache import clear_page_cache
 
     clear_page_cache()
     click.echo(f"restored from {source}")
@@ -165,7 +165,7 @@ def restore_command(source: Path, yes: bool) -> None:
 @blog_cli.command("cache-clear")
 def cache_clear() -> None:
     """Forget every cached page: in this process, in Redis and in the static folder."""
-    from blog.page_cache import clear_page_cache
+    from blog.cache import clear_page_cache
 
     removed = clear_page_cache()
     click.echo(f"page cache cleared ({removed} static files deleted)")
@@ -177,7 +177,7 @@ def cache_clear() -> None:
 @click.option("--server-name", default="_", show_default=True)
 def nginx_config(listen: str, upstream: str, server_name: str) -> None:
     """Print deploy/nginx.conf filled in with this blog's settings."""
-    from blog.page_cache.nginx import render_nginx_conf
+    from blog.cache.nginx import render_nginx_conf
 
     try:
         click.echo(render_nginx_conf(current_app, listen, upstream, server_name), nl=False)

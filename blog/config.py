@@ -73,13 +73,13 @@ def load_settings(
         "SYNC_ON_START": _bool(env.get("BLOG_SYNC_ON_START"), not production),
         "SYNC_ON_REQUEST": _bool(env.get("BLOG_SYNC_ON_REQUEST"), blog_env == "development"),
         "PAGE_MAX_AGE": _int(env, "BLOG_PAGE_MAX_AGE", 60),
-        # The full-page cache for anonymous readers (blog/page_cache/).
+        # The full-page cache for anonymous readers (blog/cache/).
         "PAGE_CACHE": _bool(env.get("BLOG_PAGE_CACHE"), True),
         "PAGE_CACHE_BYTES": _int(env, "BLOG_PAGE_CACHE_BYTES", 32 * 1024 * 1024),
         "PAGE_CACHE_SECONDS": _int(env, "BLOG_PAGE_CACHE_SECONDS", 3600),
-        # Rendered post shells and comment threads, per process (blog/fragments.py).
+        # Rendered post shells and comment threads, per process (blog/cache/fragments.py).
         "FRAGMENT_CACHE_BYTES": _int(env, "BLOG_FRAGMENT_CACHE_BYTES", 8 * 1024 * 1024),
-        # Default: beside an SQLite file, else instance/page-cache (see blog/page_cache).
+        # Default: beside an SQLite file, else instance/page-cache (see blog/cache).
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")
         else None,

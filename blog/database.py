@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,7 +15,6 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
 from blog.extensions import db
-from blog.sqlite_wal import use_wal
 
 _BEGIN_OPTION = "blog_begin"
 
@@ -88,3 +90,21 @@ def write_transaction() -> Iterator[None]:
             raise
     finally:
         session.expire_on_commit = True
+
+
+def use_wal(conn: sqlite3.Connection, path: str | None) -> None:
+    """Put the database at `path`, open on `conn`, in WAL mode, one process at a time.
+
+    Workers booting together all find a new file in rollback-journal mode; SQLite refuses the
+    second switch at once ("database is locked") instead of waiting out its busy timeout, so
+    the switch happens behind an flock on a file beside the database.
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        conn.execute("PRAGMA journal_mode = WAL")  # nothing on disk to share (or a URI)
+        return
+    fd = os.open(f"{path}.wal-switch.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        os.close(fd)  # closing releases the lock

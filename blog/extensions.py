@@ -37,7 +37,7 @@ def init_migrations(app: Flask) -> None:
     """Bind Flask-Migrate to the app, once, where migrations run (`flask db`, tests).
 
     Not in the factory: Flask-Migrate imports Alembic, a tenth of a second that no serving
-    worker needs (the schema guard in blog.ops reads the version table itself).
+    worker needs (the schema guard in blog.web.ops reads the version table itself).
     """
     from flask_migrate import Migrate
 

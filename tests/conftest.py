@@ -16,16 +16,16 @@ from blog import create_app
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db, init_migrations
-from tests.databases import (
+from tests.support.databases import (
     postgres_reachable,
     skip_or_fail,
     sqlite_url,
     throwaway_postgres_database,
     truncate_all,
 )
-from tests.live import LiveServer
-from tests.oauth_site import OAuthSite, start_oauth_site
-from tests.smtp_server import AUTHOR, SMTPServer
+from tests.support.live import LiveServer
+from tests.support.oauth_site import OAuthSite, start_oauth_site
+from tests.support.smtp_server import AUTHOR, SMTPServer
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SECURITY_DATA = SHARED / "testdata" / "security"
@@ -221,7 +221,7 @@ def essay(posts_dir: Path) -> Path:
 
 def sync(app: Flask):  # type: ignore[no-untyped-def]
     """Run a sync in the app's context and return the report."""
-    from blog.publishing_hooks import run_sync
+    from blog.publishing.hooks import run_sync
 
     with app.app_context():
         return run_sync()

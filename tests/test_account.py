@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Avatar, Comment, Identity, User
-from tests.auth_helpers import (
+from tests.support.auth_helpers import (
     ESSAY,
     comment_html,
     form_data,
@@ -25,7 +25,7 @@ from tests.auth_helpers import (
     session_cookie,
     with_cookie,
 )
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
-from tests.auth_helpers import comment_html, parse
-from tests.moderation_helpers import (
+from tests.support.auth_helpers import comment_html, parse
+from tests.support.moderation_helpers import (
     ESSAY,
     IP,
     MODERATORS,

@@ -13,8 +13,15 @@ from sqlalchemy import select
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Identity
-from tests.auth_helpers import ESSAY, comment_html, form_data, logged_in, post_comment, serve_site
-from tests.oauth_site import OAuthSite
+from tests.support.auth_helpers import (
+    ESSAY,
+    comment_html,
+    form_data,
+    logged_in,
+    post_comment,
+    serve_site,
+)
+from tests.support.oauth_site import OAuthSite
 
 AUTHOR_MODERATES = frozenset({("google", identity("author").subject("google"))})
 AWAITING = "Your comment is awaiting moderation."

@@ -17,7 +17,7 @@ from blog.auth.providers import Profile
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Comment, CommentDraft, Identity, User
-from tests.auth_helpers import (
+from tests.support.auth_helpers import (
     ESSAY,
     LABELS,
     PROVIDERS,
@@ -32,7 +32,7 @@ from tests.auth_helpers import (
     session_cookie,
     textarea,
 )
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 DRAFT = "A half-written <thought> & a second line\nwith *emphasis*"
 

@@ -16,7 +16,8 @@ from blog.auth.session import safe_next
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Identity, User
-from tests.auth_helpers import (
+from tests.conftest import security_corpus
+from tests.support.auth_helpers import (
     ESSAY,
     authorize_params,
     authorize_params_of,
@@ -31,8 +32,7 @@ from tests.auth_helpers import (
     textarea,
     with_cookie,
 )
-from tests.conftest import security_corpus
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 ESSAY = "/2019/06/10/making-true-connections/"
 

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser import (
+from tests.support.browser import (
     axe_violations,
     describe_violations,
     launch_chromium,
     local_only,
     screenshot,
 )
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext

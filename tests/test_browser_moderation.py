@@ -13,15 +13,15 @@ import pytest
 from flask import Flask
 
 from blog.devidp import identity
-from tests.auth_helpers import ESSAY, serve_site
-from tests.browser import (
+from tests.support.auth_helpers import ESSAY, serve_site
+from tests.support.browser import (
     axe_violations,
     describe_violations,
     launch_chromium,
     local_only,
     screenshot,
 )
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page

@@ -17,7 +17,7 @@ from blog.auth.providers import Profile
 from blog.clock import FrozenClock, utcnow
 from blog.models import CommentStatus
 from tests.conftest import NOW
-from tests.moderation_helpers import ESSAY, add_comment, add_user, set_status
+from tests.support.moderation_helpers import ESSAY, add_comment, add_user, set_status
 
 S = CommentStatus
 SITE = "http://blog.test"

@@ -18,8 +18,9 @@ from blog.comments.service import DUPLICATE_MESSAGE
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import CommentStatus, User
-from tests.auth_helpers import form_data, serve_site, textarea
-from tests.comment_client import (
+from tests.conftest import NOW, sync
+from tests.support.auth_helpers import form_data, serve_site, textarea
+from tests.support.comment_client import (
     ESSAY,
     assert_refused,
     comment_id,
@@ -28,9 +29,8 @@ from tests.comment_client import (
     set_status,
     statuses,
 )
-from tests.conftest import NOW, sync
-from tests.databases import sql_statements
-from tests.oauth_site import OAuthSite
+from tests.support.databases import sql_statements
+from tests.support.oauth_site import OAuthSite
 
 APPROVED, PENDING, SPAM = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM
 AWAITING = "Your comment is awaiting moderation."

@@ -19,7 +19,8 @@ from blog.auth.providers import Profile
 from blog.content.comment_markup import render_comment
 from blog.extensions import db
 from blog.models import Comment, Identity, User
-from tests.auth_helpers import (
+from tests.conftest import SECURITY_DATA, security_corpus
+from tests.support.auth_helpers import (
     ESSAY,
     check_fragment,
     client_comment,
@@ -36,8 +37,7 @@ from tests.auth_helpers import (
     structure,
     unsafe_in,
 )
-from tests.conftest import SECURITY_DATA, security_corpus
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 ALLOWED = frozenset({"p", "br", "em", "strong", "code", "pre", "a", "blockquote", "ul", "ol", "li"})
 CORPORA = [

@@ -16,7 +16,7 @@ from blog.clock import FrozenClock
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Avatar, CommentDraft, User
-from tests.auth_helpers import (
+from tests.support.auth_helpers import (
     ESSAY,
     comment_html,
     comment_ids,
@@ -29,7 +29,7 @@ from tests.auth_helpers import (
     serve_site,
     textarea,
 )
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 OFFLINE_IDP = "http://127.0.0.1:9"  # nothing listens there: pages render, no login completes
 

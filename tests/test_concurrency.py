@@ -27,9 +27,9 @@ from blog.comments.service import DUPLICATE_MESSAGE, create_comment
 from blog.database import write_transaction
 from blog.extensions import db, init_migrations
 from blog.models import Comment, Post, User
-from tests.auth_helpers import form_data, logged_in, serve_site, session_cookie, with_cookie
-from tests.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
-from tests.oauth_site import OAuthSite
+from tests.support.auth_helpers import form_data, logged_in, serve_site, session_cookie, with_cookie
+from tests.support.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
+from tests.support.oauth_site import OAuthSite
 
 PROCESSES = 8
 COMMENTS_EACH = 100
@@ -120,7 +120,7 @@ def _write_comments(
 def _prepare(url: str, posts_dir: Path, migrate: bool) -> None:
     from flask_migrate import upgrade
 
-    from blog.publishing_hooks import run_sync
+    from blog.publishing.hooks import run_sync
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "POSTS_DIR": posts_dir, "SYNC_ON_START": False,

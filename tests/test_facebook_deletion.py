@@ -21,7 +21,7 @@ from blog.auth.providers import Profile
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Comment, DeletionRequest, Identity, User
-from tests.auth_helpers import (
+from tests.support.auth_helpers import (
     ESSAY,
     client_comment,
     client_login,
@@ -33,7 +33,7 @@ from tests.auth_helpers import (
     session_cookie,
     with_cookie,
 )
-from tests.oauth_site import OAuthSite
+from tests.support.oauth_site import OAuthSite
 
 SECRET = "dev-facebook-secret"  # what dev_provider_settings configures
 ROUTE = "/auth/facebook/data-deletion"

@@ -10,13 +10,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from blog.cache.fragments import FragmentCache, fragment_cache
 from blog.clock import FrozenClock, utcnow
 from blog.extensions import db
-from blog.fragments import FragmentCache, fragment_cache
 from blog.models import Avatar, CommentStatus, User
 from tests.conftest import sync
-from tests.databases import sql_statements
-from tests.moderation_helpers import (
+from tests.support.databases import sql_statements
+from tests.support.moderation_helpers import (
     ESSAY,
     add_comment,
     add_user,
@@ -244,8 +244,8 @@ def test_a_kept_page_makes_no_query(uncached: Flask) -> None:
 
 def test_a_fragment_rendered_across_a_write_is_not_kept(uncached: Flask) -> None:
     """A write that commits during a request may predate its snapshot: nothing is kept."""
-    from blog.fragments import cached, versioned
-    from blog.page_cache import read_versions_first, tag_versions
+    from blog.cache import read_versions_first, tag_versions
+    from blog.cache.fragments import cached, versioned
 
     with uncached.test_request_context("/"):
         read_versions_first()

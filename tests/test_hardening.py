@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from blog import create_app
+from blog.cache import page_cache
 from blog.config import ConfigError
 from blog.extensions import db, init_migrations
 from blog.models import SCHEMA_REVISION, Comment, Post
-from blog.page_cache import page_cache
-from tests.comment_client import ESSAY, log_in
+from tests.support.comment_client import ESSAY, log_in
 
 SITE = "https://blog.example.com"
 SQLITE = pytest.mark.sqlite_only

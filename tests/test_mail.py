@@ -23,7 +23,7 @@ from blog.mail.sender import GIVE_UP_AFTER, backoff, claim, send_due
 from blog.mail.worker import start_background_sender
 from blog.models import Comment, CommentStatus, MailStatus, Post, Subscription, SubscriptionKind
 from tests.conftest import NOW, sync
-from tests.smtp_server import (
+from tests.support.smtp_server import (
     AUTHOR,
     BlackHole,
     SMTPServer,

@@ -18,9 +18,9 @@ from sqlalchemy import Engine, func, inspect, select
 from blog.config import PROJECT_ROOT
 from blog.extensions import db, init_migrations
 from blog.models import SCHEMA_REVISION, Comment, MailMessage, Post, User
-from blog.ops import current_revision
-from tests.comment_client import ESSAY, log_in
+from blog.web.ops import current_revision
 from tests.conftest import sync
+from tests.support.comment_client import ESSAY, log_in
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 

@@ -16,8 +16,8 @@ from blog.extensions import db
 from blog.models import Comment, CommentStatus
 from blog.moderation import service
 from blog.moderation.service import Action, ModerationError
-from tests.auth_helpers import check_fragment, comment_html, comment_ids
-from tests.moderation_helpers import (
+from tests.support.auth_helpers import check_fragment, comment_html, comment_ids
+from tests.support.moderation_helpers import (
     ESSAY,
     MODERATORS,
     add_comment,

@@ -17,9 +17,9 @@ from blog.models import CommentStatus, User
 from blog.moderation import bans
 from blog.moderation.bans import Ban
 from blog.moderation.service import ModerationError
-from tests.auth_helpers import form_data
 from tests.conftest import NOW
-from tests.moderation_helpers import (
+from tests.support.auth_helpers import form_data
+from tests.support.moderation_helpers import (
     ESSAY,
     MODERATORS,
     add_comment,

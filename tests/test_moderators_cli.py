@@ -20,8 +20,8 @@ from blog.clock import utcnow
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Identity, ModeratorGrant, User
-from tests.databases import sql_statements
-from tests.moderation_helpers import ESSAY, add_comment, add_user, log_in
+from tests.support.databases import sql_statements
+from tests.support.moderation_helpers import ESSAY, add_comment, add_user, log_in
 
 ADMIN = "/admin/comments"
 NOW_STAMP = "2026-11-25 12:00 UTC"  # tests.conftest.NOW, the frozen clock

@@ -12,17 +12,17 @@ import pytest
 import requests
 from flask import Flask
 
+from bench.nginx_local import MARK_HEADER, LocalNginx, find_nginx
 from blog.auth.devmode import dev_provider_settings, idp_config_for
+from blog.cache import page_cache
 from blog.clock import utcnow
 from blog.devidp import create_idp_app
 from blog.extensions import db
 from blog.models import Comment, CommentStatus
 from blog.moderation.service import Action, moderate
-from blog.page_cache import page_cache
-from blog.page_cache.nginx_local import MARK_HEADER, LocalNginx, find_nginx
-from tests.auth_helpers import ESSAY, FastServer, logged_in, new_comment_id, post_comment
-from tests.databases import skip_or_fail
-from tests.oauth_site import OAuthSite
+from tests.support.auth_helpers import ESSAY, FastServer, logged_in, new_comment_id, post_comment
+from tests.support.databases import skip_or_fail
+from tests.support.oauth_site import OAuthSite
 
 # nginx only reads files and proxies: one run is enough, not one per database backend.
 pytestmark = pytest.mark.sqlite_only

@@ -18,18 +18,18 @@ from werkzeug.test import TestResponse
 from blog.auth.accounts import end_sessions
 from blog.auth.devmode import dev_provider_settings
 from blog.auth.session import set_notice
+from blog.cache import PageCache, page_cache
+from blog.cache.http import public_page
+from blog.cache.stores import RedisStore
 from blog.clock import FrozenClock
-from blog.http_cache import public_page
 from blog.models import CommentStatus
-from blog.page_cache import PageCache, page_cache
-from blog.page_cache.stores import RedisStore
-from tests import moderation_helpers as mh
-from tests.auth_helpers import essay_id, form_data, textarea
-from tests.comment_client import comment_id
-from tests.comment_client import log_in as reader_log_in
 from tests.conftest import sync
-from tests.databases import skip_or_fail
-from tests.moderation_helpers import ESSAY, MODERATORS, add_user, csrf_token, status_of
+from tests.support import moderation_helpers as mh
+from tests.support.auth_helpers import essay_id, form_data, textarea
+from tests.support.comment_client import comment_id
+from tests.support.comment_client import log_in as reader_log_in
+from tests.support.databases import skip_or_fail
+from tests.support.moderation_helpers import ESSAY, MODERATORS, add_user, csrf_token, status_of
 
 LOGGED_IN = "You are commenting using your Google account."
 LOGIN_FORM = "Please log in using one of these methods"

@@ -699,7 +699,7 @@ def test_a_page_that_touches_the_session_is_private(
 ) -> None:
     from flask import session
 
-    from blog.http_cache import make_cacheable
+    from blog.cache.http import make_cacheable
 
     app = make_app()
     with app.test_request_context("/"):

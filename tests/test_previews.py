@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from blog.clock import FrozenClock
 from tests.conftest import sync
-from tests.moderation_helpers import ESSAY, MODERATORS, add_moderator, add_user, log_in
+from tests.support.moderation_helpers import ESSAY, MODERATORS, add_moderator, add_user, log_in
 
 DRAFT = "/2026/12/01/a-future-draft/"
 SCHEDULED = "/2027/01/05/coming-soon/"

@@ -258,7 +258,7 @@ def test_a_published_post_that_breaks_keeps_its_last_good_version(
     good = rows(app)["fragile.md"]
     path.write_text("---\ntitle: [broken\n---\n\nThe broken version.\n")
     clock.advance(hours=1)
-    with caplog.at_level(logging.WARNING, logger="blog.publishing"):
+    with caplog.at_level(logging.WARNING, logger="blog.publishing.sync"):
         report = sync(app)
     assert [(p.file, p.field) for p in report.problems] == [("fragile.md", "front matter")]
     assert report.removed == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from blog.content import batch
 from blog.extensions import db, init_migrations
 from blog.models import Post, PostAlias
-from blog.search import search_posts
+from blog.reader.search import search_posts
 from tests.conftest import NOW, sync
 
 

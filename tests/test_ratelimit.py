@@ -16,10 +16,10 @@ from werkzeug.test import TestResponse
 
 from blog.auth.devmode import dev_provider_settings
 from blog.config import load_settings
-from blog.ratelimit import LIMITER_KEY, storage_uri
-from tests.auth_helpers import essay_id, form_data, textarea
-from tests.comment_client import ESSAY, Reader, assert_refused, comment_id, log_in, statuses
-from tests.databases import skip_or_fail
+from blog.web.ratelimit import LIMITER_KEY, storage_uri
+from tests.support.auth_helpers import essay_id, form_data, textarea
+from tests.support.comment_client import ESSAY, Reader, assert_refused, comment_id, log_in, statuses
+from tests.support.databases import skip_or_fail
 
 SITE = "http://blog.test"
 IP, OTHER_IP = "198.51.100.7", "198.51.100.8"

@@ -16,9 +16,9 @@ from typing import IO
 import pytest
 from flask import Flask
 
+from blog.cache import page_cache
 from blog.config import PROJECT_ROOT
-from blog.page_cache import page_cache
-from blog.request_log import (
+from blog.web.request_log import (
     LINE_FORMAT,
     REQUEST_LINE,
     RequestLineHandler,
@@ -50,7 +50,7 @@ def shipped_request_log(stream: IO[str]) -> Iterator[RequestLineHandler]:
     config = shipped_logging()
     logger = config["loggers"]["blog.requests"]  # type: ignore[index]
     handler_config = config["handlers"][logger["handlers"][0]]  # type: ignore[index]
-    assert handler_config == {"class": "blog.request_log.RequestLineHandler"}
+    assert handler_config == {"class": "blog.web.request_log.RequestLineHandler"}
     saved = (log.handlers[:], log.level, log.propagate)
     handler = RequestLineHandler(stream)
     log.handlers[:] = [handler]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from blog.cache.static import StaticFolder
 from blog.database import configure_engine
-from blog.page_cache.static import StaticFolder
 
 RACES = 30  # without the switch lock about one race in four (the index) or twenty failed
 

@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from blog.clock import FrozenClock
 from blog.mail.sender import send_due
 from blog.models import SubscriptionKind
-from tests.auth_helpers import form_data, logged_in, parse, serve_site
-from tests.oauth_site import OAuthSite
-from tests.smtp_server import (
+from tests.support.auth_helpers import form_data, logged_in, parse, serve_site
+from tests.support.oauth_site import OAuthSite
+from tests.support.smtp_server import (
     AUTHOR,
     ESSAY,
     Received,

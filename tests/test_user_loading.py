@@ -15,8 +15,8 @@ from blog.auth.accounts import end_sessions
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import User
-from tests.databases import sql_statements
-from tests.moderation_helpers import ESSAY, add_user, csrf_token, log_in
+from tests.support.databases import sql_statements
+from tests.support.moderation_helpers import ESSAY, add_user, csrf_token, log_in
 
 Make = Callable[..., Flask]
 LOGGED_IN = "You are commenting using your Google account."

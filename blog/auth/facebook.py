@@ -18,7 +18,7 @@ from blog.clock import utcnow
 from blog.database import write_transaction
 from blog.extensions import csrf, db
 from blog.models import DeletionRequest
-from blog.templating import absolute_url
+from blog.web.templating import absolute_url
 
 bp = Blueprint("facebook", __name__)
 

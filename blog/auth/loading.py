@@ -1,7 +1,7 @@
 """The logged-in reader's user row, kept between requests while no write has touched it.
 
 Every request of a logged-in reader needs its row, to check the session generation: the row
-is kept in the fragment cache, keyed by the versions of its user tag (blog/page_cache/tracking
+is kept in the fragment cache, keyed by the versions of its user tag (blog/cache/tracking
 bumps them on any write to users, in every process), and handed to the request's session as
 a copy with no query. A kept row is never attached to a session, so no request changes it.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from blog.cache.fragments import versioned
+from blog.cache.tracking import user_tags
 from blog.extensions import db
-from blog.fragments import versioned
 from blog.models import User
-from blog.page_cache.tracking import user_tags
 
 # Built once: every logged-in request may run it, and it costs less than Session.get's lookup.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))

@@ -18,10 +18,10 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, exists, func, select
 
 from blog.auth.providers import PROVIDERS
+from blog.cache.fragments import versioned
+from blog.cache.tracking import user_tags
 from blog.extensions import db
-from blog.fragments import versioned
 from blog.models import Identity, ModeratorGrant, User
-from blog.page_cache.tracking import user_tags
 
 EMAIL = "email"
 _MEMO_KEY = "blog.moderator_ids"
@@ -123,7 +123,7 @@ def moderator_user_ids(user_ids: set[int]) -> set[int]:
 def is_moderator(user: User | None) -> bool:
     """True when any of the user's identities is a moderator's (configured or granted).
 
-    The answer is kept between requests while the user's tag stands (blog/page_cache/tracking:
+    The answer is kept between requests while the user's tag stands (blog/cache/tracking:
     a write to their identities, or any grant, moves it in every process).
     """
     if user is None or user.id is None:

@@ -33,9 +33,9 @@ from blog.auth.session import (
 from blog.clock import utcnow
 from blog.comments.drafts import DRAFT_KEY, save_draft
 from blog.extensions import csrf, db
-from blog.formdata import parse_int
 from blog.models import Post
-from blog.templating import absolute_url
+from blog.web.formdata import parse_int
+from blog.web.templating import absolute_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")

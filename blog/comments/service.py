@@ -31,7 +31,7 @@ from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
-from blog.posts import Article, live_article
+from blog.reader.posts import Article, live_article
 
 log = logging.getLogger(__name__)
 __all__ = ["CommentRejected", "CommentRules", "Submission"]
@@ -159,7 +159,7 @@ class NewComment(NamedTuple):
 
 
 # A table insert, built once: the ORM's unit of work cost twice the statement. The page
-# cache's tracking reads the post from its parameters (blog/page_cache/tracking.py).
+# cache's tracking reads the post from its parameters (blog/cache/tracking.py).
 _INSERT_COMMENT = insert(Comment.__table__)
 
 

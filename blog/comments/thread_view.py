@@ -13,6 +13,8 @@ from flask import render_template, request, url_for
 from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
+from blog.cache.fragments import link_base, versioned
+from blog.cache.tracking import SITE, post_tag
 from blog.comments.threads import (
     CommentTarget,
     ShownComment,
@@ -21,10 +23,8 @@ from blog.comments.threads import (
     has_comments,
     thread,
 )
-from blog.fragments import link_base, versioned
 from blog.models import CommentStatus
-from blog.page_cache.tracking import SITE, post_tag
-from blog.templating import format_datetime, local_time
+from blog.web.templating import format_datetime, local_time
 
 
 @dataclass(slots=True)
@@ -125,7 +125,7 @@ def shown_thread(
 
     The key holds the versions of the post's tag and of `site`: every write that changes a
     comment, its author's avatar or who has the Author badge moves one of them (see
-    blog/page_cache/tracking.py), in every process. A rendering made while any write
+    blog/cache/tracking.py), in every process. A rendering made while any write
     committed is not kept, as in the page cache. The viewer's own comments carry their edit
     and delete forms, so a thread with any of them is rendered afresh.
     """

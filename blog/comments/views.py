@@ -17,7 +17,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
-from blog import posts
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments import service
@@ -26,11 +25,12 @@ from blog.comments.form_timing import read_started
 from blog.comments.page import rules
 from blog.comments.rules import Submission
 from blog.extensions import db
-from blog.formdata import parse_int
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
 from blog.models import Avatar, Comment, CommentStatus
-from blog.post_page import post_page_response, post_shell
+from blog.reader import posts
+from blog.reader.post_page import post_page_response, post_shell
+from blog.web.formdata import parse_int
 
 bp = Blueprint("comments", __name__)
 HONEYPOT_FIELD = "website"

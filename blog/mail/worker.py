@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def tick(app: Flask) -> SendCounts:
     """One round: announce posts whose time has come, then send the due mail."""
-    from blog.publishing_hooks import schema_ready
+    from blog.publishing.hooks import schema_ready
 
     with app.app_context():
         if not schema_ready():

@@ -223,7 +223,7 @@ def known_users(moderators: list[Moderator]) -> dict[tuple[str, str], list[str]]
 
 def _refresh_badges() -> None:
     """Cached pages show the Author badge of the old list: make every one stale."""
-    from blog.page_cache import invalidate
-    from blog.page_cache.tracking import SITE
+    from blog.cache import invalidate
+    from blog.cache.tracking import SITE
 
     invalidate({SITE})

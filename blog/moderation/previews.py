@@ -8,12 +8,12 @@ from datetime import datetime
 from flask import abort, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from blog import posts
 from blog.auth.roles import is_moderator
 from blog.auth.session import viewer
 from blog.clock import utcnow
 from blog.extensions import db
 from blog.models import Post, PostStatus
+from blog.reader import posts
 
 NOINDEX = "noindex"
 NO_STORE = "private, no-store"

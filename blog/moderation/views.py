@@ -21,10 +21,10 @@ from blog.auth.roles import is_moderator
 from blog.auth.session import PROVIDER_KEY, pop_notice, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments.page import rules
-from blog.formdata import parse_int
 from blog.models import Comment, CommentStatus, User
 from blog.moderation import bans, previews, service
 from blog.moderation.service import TAB_ACTIONS, TABS, TRANSITIONS, Action, ModerationError
+from blog.web.formdata import parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 FORBIDDEN = "Only the blog's moderators can use the admin area."

@@ -20,7 +20,7 @@ from blog.content.images import image_resolver
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
-from blog.search import index_post
+from blog.reader.search import index_post
 
 log = logging.getLogger(__name__)
 

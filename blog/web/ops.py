@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from blog.extensions import db
 from blog.models import SCHEMA_REVISION
-from blog.request_log import log_request
+from blog.web.request_log import log_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__)

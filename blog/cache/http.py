@@ -15,7 +15,7 @@ from blog.clock import utcnow
 
 # Set in the WSGI environ by the page cache's middleware, which stores the full page and then
 # answers If-None-Match / If-Modified-Since itself.
-CACHE_KEY_ENVIRON = "blog.page_cache.key"
+CACHE_KEY_ENVIRON = "blog.cache.key"
 # The request headers that can turn a 200 into a 304 or a 412; without them there is no answer
 # to work out.
 CONDITIONAL_HEADERS = (

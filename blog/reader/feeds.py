@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, current_app, render_template, url_for
 from sqlalchemy import select
 
-from blog import posts
+from blog.cache.http import public_page
 from blog.clock import utcnow
 from blog.extensions import db
-from blog.http_cache import public_page
 from blog.models import Post, PostStatus, TermKind
-from blog.templating import absolute_url
+from blog.reader import posts
+from blog.web.templating import absolute_url
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from blog import posts, search
+from blog.cache.fragments import cached, link_base
+from blog.cache.http import public_page
+from blog.cache.site_memo import stamp
 from blog.clock import utcnow
-from blog.fragments import cached, link_base
-from blog.http_cache import public_page
-from blog.listing_page import listing_page
 from blog.models import PostLayout, TermKind
 from blog.moderation.previews import preview_or_404
-from blog.post_page import post_page, post_shell
-from blog.site_memo import stamp
+from blog.reader import posts, search
+from blog.reader.listing_page import listing_page
+from blog.reader.post_page import post_page, post_shell
 
 bp = Blueprint("reader", __name__)
 

@@ -17,7 +17,7 @@ from blog.clock import utcnow
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post
-from tests.auth_helpers import form_data, textarea
+from tests.support.auth_helpers import form_data, textarea
 
 ESSAY = "/2019/06/10/making-true-connections/"
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 
-from blog import posts
 from blog.clock import utcnow
 from blog.models import TermKind
+from blog.reader import posts
 
 
 def absolute_url(path: str) -> str:

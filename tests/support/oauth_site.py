@@ -12,7 +12,7 @@ from flask import Flask
 from blog.auth.devmode import dev_provider_settings, idp_config_for
 from blog.devidp import create_idp_app
 from blog.devidp.state import DevIdp
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 POST_ID = re.compile(r'name="post_id" value="(\d+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from blog import posts
 from blog.clock import utcnow
 from blog.extensions import db
+from blog.reader import posts
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
 from blog.extensions import db
-from blog.formdata import parse_int
+from blog.web.formdata import parse_int
 
 log = logging.getLogger(__name__)
 LIMITER_KEY = "blog.limiter"

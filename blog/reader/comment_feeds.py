@@ -15,12 +15,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from blog import posts
+from blog.cache.http import public_page
 from blog.clock import utcnow
 from blog.extensions import db
-from blog.http_cache import public_page
 from blog.models import Comment, CommentStatus, Post, PostLayout
-from blog.templating import absolute_url
+from blog.reader import posts
+from blog.web.templating import absolute_url
 
 bp = Blueprint("comment_feeds", __name__)
 FEED_SIZE = 50
@@ -80,7 +80,7 @@ def visible_comments(now: datetime, limit: int, post: Post | None = None) -> lis
 
 
 def _feed(title: str, site_link: str, self_url: str, comments: Sequence[Comment]) -> Response:
-    from feedgen.feed import FeedGenerator  # by the first feed request, as in blog.feeds
+    from feedgen.feed import FeedGenerator  # by the first feed request, as in blog.reader.feeds
 
     cfg = current_app.config
     fg = FeedGenerator()

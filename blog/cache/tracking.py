@@ -31,8 +31,8 @@ from sqlalchemy.sql.elements import TextClause
 from blog.models import Avatar, Comment, Identity, ModeratorGrant, Post, PostAlias, Term, User
 
 log = logging.getLogger(__name__)
-PENDING = "blog.page_cache.pending"
-EXTENSION = "blog.page_cache"
+PENDING = "blog.cache.pending"
+EXTENSION = "blog.cache"
 VERSIONS_EXTENSION = "blog.tag_versions"
 LOADED = "page_cache_loaded"
 SITE = "site"
@@ -220,7 +220,7 @@ def _after_commit(session: Session) -> None:
     tags = session.info.pop(PENDING, None)
     if not tags or not has_app_context():
         return
-    from blog.page_cache import invalidate, read_versions_first  # the package imports us
+    from blog.cache import invalidate, read_versions_first  # the package imports us
 
     try:
         invalidate(tags)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import lazyload, load_only
 
+from blog.cache.site_memo import memoised
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
-from blog.site_memo import memoised
 
 
 @dataclass(frozen=True)

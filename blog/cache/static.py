@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from blog.sqlite_wal import use_wal
+from blog.database import use_wal
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from flask import Flask
 if TYPE_CHECKING:
     from redis import Redis
 
-    from blog.page_cache.core import PageCache
+    from blog.cache.pages import PageCache
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 1.0

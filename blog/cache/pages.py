@@ -13,14 +13,11 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from blog.clock import Clock, utcnow
-from blog.extensions import db
-from blog.http_cache import CACHE_KEY_ENVIRON, session_touched
-from blog.models import Post, PostLayout, PostStatus
-from blog.page_cache.middleware import ENTRY_ENVIRON, has_cookie
-from blog.page_cache.static import StaticFolder
-from blog.page_cache.stores import CachedPage, MemoryStore, PageStore
-from blog.page_cache.tracking import (
+from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
+from blog.cache.middleware import ENTRY_ENVIRON, has_cookie
+from blog.cache.static import StaticFolder
+from blog.cache.stores import CachedPage, MemoryStore, PageStore
+from blog.cache.tracking import (
     COMMENTS,
     LOADED,
     SITE,
@@ -28,10 +25,13 @@ from blog.page_cache.tracking import (
     post_ids_in_session,
     post_tag,
 )
-from blog.page_cache.versions import Versions
+from blog.cache.versions import Versions
+from blog.clock import Clock, utcnow
+from blog.extensions import db
+from blog.models import Post, PostLayout, PostStatus
 
 if TYPE_CHECKING:
-    from blog.page_cache.maintenance import Maintenance
+    from blog.cache.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
-EXTENSION = "blog.fragments"
+EXTENSION = "blog.cache.fragments"
 # Bookkeeping per entry besides the text: key, tuple, node.
 ENTRY_OVERHEAD = 300
 T = TypeVar("T")
@@ -86,12 +86,12 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
 def versioned(
     key: Hashable, tags: Sequence[str], build: Callable[[], T], size: Callable[[T], int]
 ) -> T:
-    """The fragment for `key` as of the current versions of `tags` (see blog/page_cache).
+    """The fragment for `key` as of the current versions of `tags` (see blog/cache).
 
     Versions are read before the database, so a kept fragment is never older than its key;
     one rendered while any write committed is not kept, as the page cache does with pages.
     """
-    from blog.page_cache import tag_versions
+    from blog.cache import tag_versions
 
     versions = tag_versions()
     if versions is None:
@@ -104,7 +104,7 @@ def versioned(
 
 def _kept(key: Hashable, build: Callable[[], T], size: Callable[[T], int], seq: int | None) -> T:
     """The kept fragment, or a fresh one, kept unless a write moved `seq` since it was read."""
-    from blog.page_cache import tag_versions
+    from blog.cache import tag_versions
 
     cache = fragment_cache()
     found = cache.get(key)

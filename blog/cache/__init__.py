@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app, g
 from sqlalchemy.engine import make_url
 
+from blog.cache.maintenance import channel, start_maintenance
+from blog.cache.middleware import PageCacheMiddleware
+from blog.cache.pages import PageCache
+from blog.cache.static import StaticFolder
+from blog.cache.stores import MemoryStore, PageStore, RedisStore
+from blog.cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
+from blog.cache.versions import FileVersions, RedisVersions, Versions
 from blog.config import PROJECT_ROOT
-from blog.page_cache.core import PageCache
-from blog.page_cache.maintenance import channel, start_maintenance
-from blog.page_cache.middleware import PageCacheMiddleware
-from blog.page_cache.static import StaticFolder
-from blog.page_cache.stores import MemoryStore, PageStore, RedisStore
-from blog.page_cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
-from blog.page_cache.versions import FileVersions, RedisVersions, Versions
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -2,7 +2,7 @@
 
 The categories with their counts, the standalone pages and the totals behind pagination change
 only when a sync changes a post, or when a scheduled post goes live. So each process keeps
-them in memory with two checks: the version of the `site` tag (blog/page_cache/versions.py:
+them in memory with two checks: the version of the `site` tag (blog/cache/versions.py:
 every commit that writes a post moves it on, and every process sharing the versions sees it at
 its next request, a stat without Redis) and the time the next scheduled post goes live. A
 page view then makes no query for them at all.
@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 from flask import current_app, g
 from sqlalchemy import func, select
 
+from blog.cache.tracking import SITE
 from blog.extensions import db
 from blog.models import Post, PostStatus
-from blog.page_cache.tracking import SITE
 
 T = TypeVar("T")
-EXTENSION = "blog.site_memo"
+EXTENSION = "blog.cache.site_memo"
 # Enough for every archive month and term of a large blog; past it the memo starts afresh.
 MAX_ENTRIES = 4096
 
@@ -43,7 +43,7 @@ def content_generation() -> tuple[int, ...]:
     the tag versions: the workers of one machine, or every machine through Redis.
     """
     if "content_generation" not in g:
-        from blog.page_cache import tag_versions
+        from blog.cache import tag_versions
 
         versions = tag_versions()
         g.content_generation = versions.current((SITE,)) if versions is not None else (0,)

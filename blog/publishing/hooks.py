@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blog.clock import utcnow
 from blog.extensions import db
-from blog.publishing import SyncReport, posts_signature, sync_posts
+from blog.publishing.sync import SyncReport, posts_signature, sync_posts
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()

@@ -16,12 +16,12 @@ from flask import Response, make_response, render_template, request
 from markupsafe import Markup
 from werkzeug.http import generate_etag
 
-from blog import posts
 from blog.auth.session import has_session_cookie
-from blog.fragments import cached, link_base
+from blog.cache.fragments import cached, link_base
+from blog.cache.site_memo import stamp
+from blog.cache.tracking import record_post_shown
 from blog.models import Post, PostLayout
-from blog.page_cache.tracking import record_post_shown
-from blog.site_memo import stamp
+from blog.reader import posts
 
 # Where the comment section goes. A post's own HTML could hold the same comment, but nothing
 # after the slot comes from a post unescaped, so the last occurrence is the slot.

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from blog.config import PROJECT_ROOT
-from blog.security import PERMISSIONS_POLICY, content_security_policy
+from blog.web.security import PERMISSIONS_POLICY, content_security_policy
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf"
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
@@ -16,7 +16,7 @@ _UNSAFE = re.compile(r'[\s"\';{}$\\]')
 
 
 def security_headers(app: Flask) -> list[tuple[str, str]]:
-    """The headers the app puts on every page (blog.security), for nginx to add to files."""
+    """The headers the app puts on every page (blog.web.security), for nginx to add to files."""
     return [
         ("Content-Security-Policy", content_security_policy(app)),
         ("X-Content-Type-Options", "nosniff"),

@@ -14,8 +14,8 @@ import requests
 
 from blog.auth.devmode import dev_provider_settings, idp_config_for
 from blog.devidp import create_idp_app
-from tests.live import LiveServer
-from tests.oauth_site import OAuthSite
+from tests.support.live import LiveServer
+from tests.support.oauth_site import OAuthSite
 
 ESSAY = "/2019/06/10/making-true-connections/"
 PROVIDERS = ("google", "x", "facebook")
@@ -45,7 +45,7 @@ def _placeholder(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 
 def serve_site(make_app: Any, **overrides: Any) -> Iterator[OAuthSite]:
-    """tests.oauth_site.start_oauth_site on fast-stopping servers; yields the site, then stops."""
+    """start_oauth_site on fast-stopping servers; yields the site, then stops."""
     blog_server, idp_server = FastServer(_placeholder), FastServer(_placeholder)
     idp_app = create_idp_app(idp_config_for(idp_server.url, [blog_server.url]))
     idp_server.server.app = idp_app

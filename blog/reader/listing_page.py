@@ -16,13 +16,13 @@ from typing import Any
 from flask import abort, current_app, render_template
 from sqlalchemy import Select
 
-from blog import posts
+from blog.cache.fragments import link_base, versioned
+from blog.cache.site_memo import memoised, stamp
+from blog.cache.tracking import SITE, post_tag, record_post_shown
 from blog.clock import utcnow
 from blog.comments.threads import comment_counts
-from blog.fragments import link_base, versioned
 from blog.models import Post
-from blog.page_cache.tracking import SITE, post_tag, record_post_shown
-from blog.site_memo import memoised, stamp
+from blog.reader import posts
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from werkzeug.http import (
     unquote_etag,
 )
 
-from blog.http_cache import CACHE_KEY_ENVIRON
-from blog.request_log import log_request
+from blog.cache.http import CACHE_KEY_ENVIRON
+from blog.web.request_log import log_request
 
 if TYPE_CHECKING:
-    from blog.page_cache.core import PageCache
-    from blog.page_cache.stores import CachedPage
+    from blog.cache.pages import PageCache
+    from blog.cache.stores import CachedPage
 
-ENTRY_ENVIRON = "blog.page_cache.entry"
+ENTRY_ENVIRON = "blog.cache.entry"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -1,0 +1,1 @@
+"""Request plumbing: security headers, error pages, rate limits, health, request log, helpers."""
