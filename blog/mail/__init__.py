@@ -7,15 +7,20 @@ import threading
 
 from flask import Flask
 
+from blog.mail.notify import after_sync
+from blog.publishing.hooks import add_sync_listener
+
 log = logging.getLogger(__name__)
 SENDER_KEY = "blog.mail.sender"
 
 
 def init_mail(app: Flask) -> None:
-    """Register the mail pages; in development, the background sender when MAIL_BACKGROUND."""
+    """Register the mail pages and the announcements after a sync; in development, the
+    background sender when MAIL_BACKGROUND."""
     from blog.mail import views
 
     app.register_blueprint(views.bp)
+    add_sync_listener(app, after_sync)
     if not app.config.get("MAIL_BACKGROUND"):
         return
     if app.config.get("PRODUCTION"):

@@ -260,13 +260,11 @@ def _shorten(text: str, limit: int) -> str:
     return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def is_first_sync() -> bool:
-    """True while the posts table is empty: the coming sync is the blog's first (or an import)."""
-    return db.session.scalar(select(Post.id).limit(1)) is None
-
-
 def after_sync(first_sync: bool, now: datetime) -> None:
-    """After a sync: a first one marks every live post announced silently, others announce."""
+    """After a sync: a first one marks every live post announced silently, others announce.
+
+    The first sync of a blog (or an import) is not news.
+    """
     try:
         if first_sync:
             with write_transaction():

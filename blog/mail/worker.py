@@ -11,14 +11,13 @@ from flask import Flask
 from blog.clock import utcnow
 from blog.mail.notify import announce_posts
 from blog.mail.sender import SendCounts, send_due
+from blog.publishing.hooks import schema_ready
 
 log = logging.getLogger(__name__)
 
 
 def tick(app: Flask) -> SendCounts:
     """One round: announce posts whose time has come, then send the due mail."""
-    from blog.publishing.hooks import schema_ready
-
     with app.app_context():
         if not schema_ready():
             log.warning("mail: the database has no schema yet: run `flask db upgrade`")

@@ -4,28 +4,42 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
 
 from flask import Flask, current_app
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog.clock import utcnow
 from blog.extensions import db
+from blog.models import Post
 from blog.publishing.sync import SyncReport, posts_signature, sync_posts
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+LISTENERS_KEY = "blog.sync_listeners"
+# Called after every sync with (first_sync, now): whether the posts table was empty before it.
+SyncListener = Callable[[bool, datetime], None]
+
+
+def add_sync_listener(app: Flask, listener: SyncListener) -> None:
+    """Call `listener` after every sync of this app (mail announces new posts this way)."""
+    app.extensions.setdefault(LISTENERS_KEY, []).append(listener)
+
+
+def is_first_sync() -> bool:
+    """True while the posts table is empty: the coming sync is the blog's first (or an import)."""
+    return db.session.scalar(select(Post.id).limit(1)) is None
 
 
 def run_sync() -> SyncReport:
-    """Sync posts/ into the database with the app's settings."""
-    from blog.mail.notify import after_sync, is_first_sync
-
+    """Sync posts/ into the database with the app's settings, then tell the listeners."""
     cfg = current_app.config
-    # The first sync of a blog (or an import) is not news: its posts are marked announced.
     first_sync = is_first_sync()
     report = sync_posts(cfg["POSTS_DIR"], cfg["TIMEZONE"], utcnow(), cfg["SITE_AUTHOR"])
-    after_sync(first_sync, utcnow())
+    for listener in current_app.extensions.get(LISTENERS_KEY, ()):
+        listener(first_sync, utcnow())
     return report
 
 
