@@ -22,8 +22,9 @@ from blog.auth.session import PROVIDER_KEY, pop_notice, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments.page import rules
 from blog.models import Comment, CommentStatus, User
-from blog.moderation import bans, previews, service
+from blog.moderation import bans, service
 from blog.moderation.service import TAB_ACTIONS, TABS, TRANSITIONS, Action, ModerationError
+from blog.reader import previews
 from blog.web.formdata import parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -14,10 +14,10 @@ from blog.cache.http import public_page
 from blog.cache.site_memo import stamp
 from blog.clock import utcnow
 from blog.models import PostLayout, TermKind
-from blog.moderation.previews import preview_or_404
 from blog.reader import posts, search
 from blog.reader.listing_page import listing_page
 from blog.reader.post_page import post_page, post_shell
+from blog.reader.previews import preview_or_404
 
 bp = Blueprint("reader", __name__)
 
