@@ -171,20 +171,6 @@ def cache_clear() -> None:
     click.echo(f"page cache cleared ({removed} static files deleted)")
 
 
-@blog_cli.command("nginx-config")
-@click.option("--listen", default="80", show_default=True, help="nginx's listen address.")
-@click.option("--upstream", default="127.0.0.1:8000", show_default=True, help="gunicorn's.")
-@click.option("--server-name", default="_", show_default=True)
-def nginx_config(listen: str, upstream: str, server_name: str) -> None:
-    """Print deploy/nginx.conf filled in with this blog's settings."""
-    from blog.cache.nginx import render_nginx_conf
-
-    try:
-        click.echo(render_nginx_conf(current_app, listen, upstream, server_name), nl=False)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 @blog_cli.group("admin")
 def admin() -> None:
     """Moderators: list them, add one, remove one (BLOG_MODERATORS plus the database's)."""
