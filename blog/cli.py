@@ -155,7 +155,7 @@ def restore_command(source: Path, yes: bool) -> None:
         restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Cached pages (Redis, the static folder) show the old database.
+    # Cached pages (in process, in Redis) show the old database.
     from blog.cache import clear_page_cache
 
     clear_page_cache()
@@ -164,11 +164,11 @@ def restore_command(source: Path, yes: bool) -> None:
 
 @blog_cli.command("cache-clear")
 def cache_clear() -> None:
-    """Forget every cached page: in this process, in Redis and in the static folder."""
+    """Forget every cached page: in this process and in Redis."""
     from blog.cache import clear_page_cache
 
-    removed = clear_page_cache()
-    click.echo(f"page cache cleared ({removed} static files deleted)")
+    clear_page_cache()
+    click.echo("page cache cleared")
 
 
 @blog_cli.group("admin")
