@@ -26,7 +26,7 @@ from bench.nginx_local import (
 from bench.procs import free_port
 from blog.auth.devmode import dev_provider_settings, idp_config_for
 from blog.clock import utcnow
-from blog.config import PROJECT_ROOT
+from blog.config import PROJECT_ROOT, load_settings
 from blog.database import write_transaction
 from blog.devidp import create_idp_app
 from blog.extensions import db
@@ -160,6 +160,8 @@ def test_tests_and_bench_run_the_shipped_config_with_only_marked_values_replaced
         "validity": "1s",
         "static": "/srv/blog/static/",
     }
+    # The config bypasses the cache for the cookie the app names its sessions with.
+    assert f"$cookie_{load_settings({})['SESSION_COOKIE_NAME']}|" in shipped
     conf = site_conf({"upstream": "10.0.0.5:9000", "validity": "3s"})
     assert marked_values(conf)["upstream"] == "10.0.0.5:9000"
     assert conf.replace("10.0.0.5:9000", "127.0.0.1:8000").replace(" 3s;", " 1s;") == shipped
