@@ -1,11 +1,12 @@
-"""A private nginx on 127.0.0.1 around a rendered site config, for the tests and the benchmark.
+"""A private nginx on 127.0.0.1 around the shipped site config, for the tests and the benchmark.
 
-The site config (`flask blog nginx-config`) is an http-context file; this module wraps it in
-a main context that sets only what a private prefix needs. The pid file and temp folders are
+The site config (deploy/nginx.conf, with the values of its marked lines replaced by site_conf)
+is an http-context file; this module wraps it in a main context that sets only what a private
+prefix needs. The pid file and temp folders are
 compiled in as /run/nginx.pid and /var/lib/nginx/*, which neither may touch; as root the
 workers would run as "nobody", who cannot read 0700 temporary folders, so they keep the
 current user. The access log records, per request, the value of MARK_HEADER and whether nginx
-asked the app ($upstream_addr) or answered from a file ("-").
+asked the app ($upstream_addr) or answered from its cache ("-").
 """
 
 from __future__ import annotations
@@ -13,15 +14,26 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from blog.config import PROJECT_ROOT
+
+SITE_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
+# `    directive VALUE ...;  # @name ...`: the value a deployment (or a test) sets.
+MARKED_LINE = re.compile(
+    r"^(?P<head>[ \t]*[a-z_]+[ \t]+)(?P<value>[^\s;]+)"
+    r"(?P<tail>[^;\n]*;[ \t]*#[ \t]*@(?P<name>[a-z_]+)\b.*)$",
+    re.MULTILINE,
+)
+ONE_TOKEN = re.compile(r"[^\s;{}\"'#$\\]+")
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
 HOST = "127.0.0.1"
 MARK_HEADER = "X-Request-Mark"  # names a request in the access log; nginx routes on no header
@@ -46,6 +58,29 @@ http {{
 
 class NginxError(RuntimeError):
     """nginx is missing, did not start, or did not log a request."""
+
+
+def marked_values(text: str) -> dict[str, str]:
+    """The value of each line marked `# @name` in a site config, by name."""
+    return {m.group("name"): m.group("value") for m in MARKED_LINE.finditer(text)}
+
+
+def site_conf(values: Mapping[str, str], text: str | None = None) -> str:
+    """deploy/nginx.conf (or `text`) with the values of the lines marked `# @name` replaced."""
+    text = SITE_CONF.read_text(encoding="utf-8") if text is None else text
+    marked = [m.group("name") for m in MARKED_LINE.finditer(text)]
+    unknown = sorted(set(values) - set(marked))
+    if unknown or len(marked) != len(set(marked)):
+        raise NginxError(f"marked lines {marked} in the site config; asked to set {unknown}")
+    for name, value in values.items():
+        if not ONE_TOKEN.fullmatch(value):
+            raise NginxError(f"{name} cannot go into nginx.conf as is: {value!r}")
+
+    def replace(match: re.Match[str]) -> str:
+        value = values.get(match.group("name"), match.group("value"))
+        return match.group("head") + value + match.group("tail")
+
+    return MARKED_LINE.sub(replace, text)
 
 
 def find_nginx() -> str | None:

@@ -155,7 +155,7 @@ def restore_command(source: Path, yes: bool) -> None:
         restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Cached pages (Redis, the static folder) show the old database.
+    # Cached pages (in process, in Redis) show the old database.
     from blog.cache import clear_page_cache
 
     clear_page_cache()
@@ -164,25 +164,11 @@ def restore_command(source: Path, yes: bool) -> None:
 
 @blog_cli.command("cache-clear")
 def cache_clear() -> None:
-    """Forget every cached page: in this process, in Redis and in the static folder."""
+    """Forget every cached page: in this process and in Redis."""
     from blog.cache import clear_page_cache
 
-    removed = clear_page_cache()
-    click.echo(f"page cache cleared ({removed} static files deleted)")
-
-
-@blog_cli.command("nginx-config")
-@click.option("--listen", default="80", show_default=True, help="nginx's listen address.")
-@click.option("--upstream", default="127.0.0.1:8000", show_default=True, help="gunicorn's.")
-@click.option("--server-name", default="_", show_default=True)
-def nginx_config(listen: str, upstream: str, server_name: str) -> None:
-    """Print deploy/nginx.conf filled in with this blog's settings."""
-    from blog.cache.nginx import render_nginx_conf
-
-    try:
-        click.echo(render_nginx_conf(current_app, listen, upstream, server_name), nl=False)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    clear_page_cache()
+    click.echo("page cache cleared")
 
 
 @blog_cli.group("admin")

@@ -83,9 +83,6 @@ def load_settings(
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")
         else None,
-        "STATIC_CACHE_DIR": Path(env["BLOG_STATIC_CACHE_DIR"])
-        if env.get("BLOG_STATIC_CACHE_DIR")
-        else None,
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "BLOG_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "PROXY_HOPS": _int(env, "BLOG_PROXY_HOPS", 0),
         "TRUSTED_HOSTS": [

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from blog.cache.static import StaticFolder
 from blog.database import configure_engine
 
-RACES = 30  # without the switch lock about one race in four (the index) or twenty failed
+RACES = 30  # without the switch lock about one race in twenty failed
 
 
 def boot_together(open_files: Callable[[], object], workers: int = 2) -> list[int]:
@@ -48,15 +47,6 @@ def journal_mode(path: Path) -> str:
         return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
     finally:
         conn.close()
-
-
-def test_workers_booting_together_all_open_a_new_static_index(tmp_path: Path) -> None:
-    for race in range(RACES):
-        base = tmp_path / f"race-{race}"
-        index = base / "state" / "index.sqlite"
-        codes = boot_together(lambda: StaticFolder(base / "pages", index))  # noqa: B023
-        assert codes == [0, 0], f"a worker failed to open a new index (race {race})"
-        assert journal_mode(index) == "wal"
 
 
 def test_workers_booting_together_all_connect_to_a_new_database(tmp_path: Path) -> None:

@@ -1,17 +1,16 @@
-"""Full-page cache for anonymous readers, with exact invalidation and a static folder for nginx.
+"""Full-page cache for anonymous readers, with exact invalidation.
 
 Backends: pages in this process (LRU bounded by BLOG_PAGE_CACHE_BYTES) and tag versions in a
 folder of the instance path, or both in Redis when BLOG_REDIS_URL is set, so that several app
 servers share them. Tags: `site` on every page (a post, term or setting change), `post:<id>`
 on each page that shows a post (its page, its comment feed, the listings it is on), `comments`
 on the blog-wide comment feed. See versions.py for the version store and tracking.py for how
-writes are detected; static.py for the folder nginx serves.
+writes are detected.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,10 +18,8 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app, g
 from sqlalchemy.engine import make_url
 
-from blog.cache.maintenance import channel, start_maintenance
 from blog.cache.middleware import PageCacheMiddleware
 from blog.cache.pages import PageCache
-from blog.cache.static import StaticFolder
 from blog.cache.stores import MemoryStore, PageStore, RedisStore
 from blog.cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
 from blog.cache.versions import FileVersions, RedisVersions, Versions
@@ -40,7 +37,6 @@ __all__ = [
     "serve_cached_pages",
     "tag_versions",
 ]
-log = logging.getLogger(__name__)
 REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 # Settings that differ between processes of one deployment without changing any page.
 UNSHOWN_SETTINGS = frozenset({"CLOCK", "SECRET_KEY", "TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS"})
@@ -58,7 +54,7 @@ def code_fingerprint() -> str:
 
 
 def settings_fingerprint(app: Flask) -> str:
-    """A hash of every setting plus the code, part of each key and of the static folder's stamp."""
+    """A hash of every setting plus the code, part of each key."""
     digest = hashlib.sha256(code_fingerprint().encode())
     for name in sorted(app.config):
         if name not in UNSHOWN_SETTINGS:
@@ -71,7 +67,7 @@ def _short_hash(value: str) -> str:
 
 
 def state_dir(app: Flask) -> Path:
-    """Where version files and the static index live: shared by every process of one blog."""
+    """Where version files live: shared by every process of one blog."""
     configured = app.config.get("PAGE_CACHE_STATE_DIR")
     if configured:
         return Path(configured)
@@ -100,29 +96,16 @@ def _redis_prefix(app: Flask) -> str:
 
 
 def build_page_cache(app: Flask, versions: Versions, client: Redis | None) -> PageCache:
-    """The configured cache: memory + version files, or Redis for both; plus the static folder."""
+    """The configured cache: memory + version files, or Redis for both."""
     cfg = app.config
     fingerprint = settings_fingerprint(app)
-    state = state_dir(app)
     prefix = _redis_prefix(app)
     store: PageStore = (
         RedisStore(client, prefix)
         if client is not None
         else MemoryStore(int(cfg["PAGE_CACHE_BYTES"]))
     )
-    static = None
-    if cfg.get("STATIC_CACHE_DIR"):
-        root = Path(cfg["STATIC_CACHE_DIR"]).resolve()
-        static = StaticFolder(root, state / "static" / f"{_short_hash(str(root))}.sqlite")
-        static.ensure_settings(fingerprint)
-        if not cfg.get("SITE_URL"):
-            log.warning("BLOG_STATIC_CACHE_DIR needs BLOG_SITE_URL: no files will be written")
-    cache = PageCache(app, store, versions, fingerprint, static)
-    if client is not None:
-        redis_client, name = client, channel(prefix)
-        cache.publish = lambda message: redis_client.publish(name, message)
-    if static is not None:
-        start_maintenance(app, cache, client, prefix)
+    cache = PageCache(app, store, versions, fingerprint)
     return cache
 
 
@@ -186,7 +169,8 @@ def page_cache(app: Flask | None = None) -> PageCache | None:
     return (app or current_app).extensions.get(EXTENSION)
 
 
-def clear_page_cache() -> int:
-    """Forget every cached page (the `flask blog cache-clear` command); files deleted."""
+def clear_page_cache() -> None:
+    """Forget every cached page (the `flask blog cache-clear` command)."""
     cache = page_cache()
-    return cache.clear() if cache is not None else 0
+    if cache is not None:
+        cache.clear()

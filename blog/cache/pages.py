@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import func, select
@@ -15,13 +13,11 @@ from werkzeug.wrappers import Response
 
 from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
 from blog.cache.middleware import ENTRY_ENVIRON, has_cookie
-from blog.cache.static import StaticFolder
 from blog.cache.stores import CachedPage, MemoryStore, PageStore
 from blog.cache.tracking import (
     COMMENTS,
     LOADED,
     SITE,
-    is_page_tag,
     post_ids_in_session,
     post_tag,
 )
@@ -29,9 +25,6 @@ from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
 from blog.models import Post, PostLayout, PostStatus
-
-if TYPE_CHECKING:
-    from blog.cache.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
@@ -48,7 +41,6 @@ class Entry:
     page: CachedPage
     seq: int
     path: str
-    content_type: str
 
 
 class PageCache:
@@ -60,12 +52,10 @@ class PageCache:
         store: PageStore,
         versions: Versions,
         fingerprint: str,
-        static: StaticFolder | None = None,
     ) -> None:
         cfg = app.config
         self.store = store
         self.versions = versions
-        self.static = static
         self.fingerprint = fingerprint
         self.clock: Clock = app.extensions["blog.clock"]
         self.key_prefix = fingerprint[:16] + "|"
@@ -76,16 +66,10 @@ class PageCache:
         self.max_seconds = float(cfg["PAGE_CACHE_SECONDS"])
         # Memory entries remember the last check; a page from Redis is checked every time.
         self.shortcut = isinstance(store, MemoryStore)
-        # Without BLOG_SITE_URL absolute links come from the Host header: a file that nginx
-        # serves to every host must not carry one reader's Host.
-        self.static_ok = static is not None and bool(cfg.get("SITE_URL"))
         # In development a hook syncs posts/ before each request: hits wait for it (in Flask).
         self.hits_in_middleware = not cfg.get("SYNC_ON_REQUEST")
         self.hits = 0
         self.stored = 0
-        # With Redis: tell the other machines' maintenance threads which files to delete.
-        self.publish: Callable[[str], object] | None = None
-        self.maintenance: Maintenance | None = None
 
     # Lookups: no query, no template, a dict lookup and a stat or two.
 
@@ -204,7 +188,7 @@ class PageCache:
             versions=self.versions.current(tags),
             expires=self._expires(now, post_ids).timestamp(),
         )
-        return Entry(page, seq, request.path, response.headers.get("Content-Type", ""))
+        return Entry(page, seq, request.path)
 
     def _expires(self, now: datetime, post_ids: set[int]) -> datetime:
         """The first moment the page may change by itself: a post going live, comments closing."""
@@ -244,16 +228,8 @@ class PageCache:
             return
         kept = tuple((k, v) for k, v in headers if k.lower() not in UNSTORED_HEADERS)
         page = dataclasses.replace(entry.page, headers=kept)
-        wrote = False
-        if self.static is not None and self.static_ok:
-            wrote = self.static.write(
-                entry.path, page.body, entry.content_type, page.tags, page.expires,
-                page.last_modified,
-            )  # fmt: skip
         if self.versions.seq() != entry.seq:
             # A write committed while this page rendered: it may show the old state.
-            if wrote and self.static is not None:
-                self.static.remove([entry.path])
             return
         self.store.put(key, page, ttl=page.expires - self.clock.now().timestamp())
         self.stored += 1
@@ -264,23 +240,8 @@ class PageCache:
         """Make every page showing these tags stale, here and in every other process."""
         self.versions.bump(tags)
         log.debug("page cache: invalidated %s", sorted(tags))
-        # Files and other machines' files are pages: a user's tags name none of them.
-        page_tags = {tag for tag in tags if is_page_tag(tag)}
-        if not page_tags:
-            return
-        if self.static is not None:
-            self.static.invalidate(page_tags, everything=SITE in page_tags)
-        if self.publish is not None:
-            self.publish(json.dumps(sorted(page_tags)))
 
-    def clear(self) -> int:
-        """Forget every page: bump `site`, empty the store, delete the static files."""
+    def clear(self) -> None:
+        """Forget every page: bump `site`, empty the store."""
         self.versions.bump({SITE})
         self.store.clear()
-        return self.static.purge() if self.static is not None else 0
-
-    def sweep(self) -> int:
-        """Delete static files whose pages have expired (the memory store checks on read)."""
-        if self.static is None:
-            return 0
-        return self.static.sweep(self.clock.now().timestamp())

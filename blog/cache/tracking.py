@@ -76,11 +76,6 @@ def user_tags(user_id: int) -> tuple[str, str]:
     return USERS, user_tag(user_id)
 
 
-def is_page_tag(tag: str) -> bool:
-    """True for a tag that pages carry; user tags key only the loaded users."""
-    return tag != USERS and not tag.startswith(f"{USERS}:")
-
-
 def install() -> None:
     """Listen to every session and to Post loads (once per process)."""
     global _installed

@@ -59,7 +59,7 @@ class RenderQueue:
         """Queue one post; with enough of them the pool starts and renders as they come."""
         self.waiting.append((body, summary))
         if self.pool is None and len(self.waiting) >= self.parallel_from and self.processes > 1:
-            # spawn, not fork: the app may run threads (mail sender, cache sweeper) holding locks.
+            # spawn, not fork: the app may run threads (the mail sender) holding locks.
             self.pool = ProcessPoolExecutor(self.processes, mp_context=get_context("spawn"))
         if self.pool is not None:
             while len(self.waiting) >= CHUNK:
