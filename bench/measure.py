@@ -105,6 +105,11 @@ class PageResult:
         """The page's highest p99 over all rounds: a latency target must hold in each."""
         return max(r.blog.p99_ms for r in self.rounds)
 
+    @property
+    def worst_p99_ratio(self) -> float:
+        """The highest p99 of the page over its floor's p99 in the same round."""
+        return max(r.blog.p99_ms / r.floor.p99_ms for r in self.rounds)
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view, ratio included."""
         return {
@@ -115,6 +120,7 @@ class PageResult:
             "floor": self.floor.__dict__,
             "ratio": self.ratio,
             "worst_p99_ms": self.worst_p99_ms,
+            "worst_p99_ratio": self.worst_p99_ratio,
             "rounds": [
                 {"blog": r.blog.__dict__, "floor": r.floor.__dict__, "ratio": r.ratio}
                 for r in self.rounds
