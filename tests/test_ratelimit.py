@@ -1,9 +1,12 @@
-"""Rate limits per IP on logins and comment posts: a clear 429, nothing lost, shared via Redis."""
+"""Rate limits per IP on logins and comment posts: a clear 429, nothing lost, shared via Redis,
+and counted in memory while Redis is down."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -93,7 +96,7 @@ def test_the_limits_and_their_storage_come_from_the_environment() -> None:
         "30 per minute",
         "60 per minute",
     )
-    assert storage_uri(defaults) == "blog-memory://"
+    assert storage_uri(defaults) == "memory://"
     env = {
         "BLOG_RATELIMIT_LOGIN": "5 per hour",
         "BLOG_RATELIMIT_COMMENT": "7/minute",
@@ -166,7 +169,7 @@ def test_counts_are_in_memory_by_default_one_count_per_server(
 ) -> None:
     one, two = limited(), limited()
     for app in (one, two):
-        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "SweptMemoryStorage"
+        assert type(app.extensions[LIMITER_KEY].storage).__name__ == "MemoryStorage"
     a, b = from_ip(one.test_client()), from_ip(two.test_client())
     for _ in range(LOGIN_LIMIT):
         assert start_login(a).status_code == 302
@@ -175,17 +178,33 @@ def test_counts_are_in_memory_by_default_one_count_per_server(
     assert start_login(b).status_code == 429
 
 
-def test_counting_in_memory_starts_no_thread_per_hit(limited: Callable[..., Flask]) -> None:
-    """The stock storage starts a sweeper thread after nearly every hit; this one sweeps inline."""
-    app = limited()
-    storage = app.extensions[LIMITER_KEY].storage
-    first = storage.timer
-    first.join()  # the constructor's one sweep, 10 ms after it
+@pytest.fixture
+def dead_redis_url() -> Iterator[str]:
+    """A Redis URL whose port refuses every connection: bound, never listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+
+
+def test_a_dead_redis_takes_neither_logins_nor_comments_down(
+    limited: Callable[..., Flask], dead_redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="flask-limiter")
+    app = limited(RATELIMIT_STORAGE_URI=dead_redis_url)
+    assert type(app.extensions[LIMITER_KEY].storage).__name__ == "RedisStorage"
     client = from_ip(app.test_client())
     for _ in range(LOGIN_LIMIT):
         assert start_login(client).status_code == 302
-    assert storage.timer is first and not first.is_alive()
-    assert start_login(client).status_code == 429  # the counts still count
+    assert "falling back to in-memory storage" in caplog.text
+    # The same limits hold, counted in this process until Redis answers again.
+    assert_limited(start_login(client), TOO_MANY_LOGINS)
+    assert start_login(from_ip(app.test_client(), OTHER_IP)).status_code == 302
+    reader = reader_from(app, OTHER_IP, "bob")
+    for n in range(COMMENT_LIMIT):
+        comment_id(reader.post(f"Posted while Redis is down, number {n}."))
+    body = "One too many, kept all the same."
+    assert_refused(reader.post(body), 429, "your comment is kept below", body)
+    assert len(statuses(app)) == COMMENT_LIMIT
 
 
 def redis_url() -> str:

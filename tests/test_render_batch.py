@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from blog.content.batch import render_many
-from blog.content.render import render_post
+from blog.content.batch import RenderQueue
+from blog.content.render import RenderedPost, render_post
 
 BODIES = [
     (
@@ -17,6 +17,16 @@ BODIES = [
     )
     for n in range(12)
 ]
+
+
+def render_many(
+    jobs: list[tuple[str, str]], posts_dir: Path, parallel_from: int | None = None
+) -> list[RenderedPost]:
+    """Render (body, summary) pairs in order through a RenderQueue, as the sync does."""
+    with RenderQueue(posts_dir, parallel_from) as queue:
+        for body, summary in jobs:
+            queue.add(body, summary)
+        return queue.results()
 
 
 def test_the_pool_renders_exactly_what_one_process_does(posts_dir: Path) -> None:

@@ -1,6 +1,5 @@
-"""One Markdown instance per thread, reset between posts; inline patterns and block processors
-tried only where they can match; one Pygments formatter per set of options: every post still
-renders exactly as a fresh Python-Markdown, as it comes, renders it."""
+"""One Markdown instance per thread, reset between posts, and one Pygments formatter per set of
+options: every post still renders exactly as a fresh Python-Markdown, as it comes, renders it."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ import pytest
 from blog.content import render
 from blog.content.images import image_resolver
 from blog.content.render import Renderer, render_markdown, render_post
-from blog.content.shortcuts import FilteredBlockParser, FilteredInlineProcessor
 
 FIRST = """Intro with a claim[^1] and a [reference][docs] and a note[^note].
 
@@ -47,7 +45,7 @@ HTML again.
 [^1]: The second post's only note.
 """
 
-# Every inline syntax, with the characters the filter looks for in and out of context.
+# Every inline syntax, each next to the others' characters.
 TRICKY = """Intro "quotes" and 'single' -- dashes --- ellipses... and <<angles>>, 'tis the '90s.
 He said "it's 'nested'" -- ok. Footnote[^a], [^missing] and a\\*escaped\\* star, &amp; &copy; &x
 & < > and 2*3*4 and a * b, snake_case_name, __strong__, _em_, ***both***, **_mixed_**.
@@ -85,7 +83,7 @@ print("quote's" -- 1)
 """.replace("{BREAK}", "  \n")  # two trailing spaces: a <br>
 
 
-# One syntax each, so that a pattern skipped wrongly cannot hide behind another's characters.
+# One syntax each, so that one cannot hide behind another.
 SNIPPETS = [
     "`code`",
     "a \\` b",
@@ -121,7 +119,7 @@ SNIPPETS = [
     "```\nno language\n```",
     "    :::bash\n    echo 'hi'",
     "    #!/usr/bin/env python\n    print(1)",
-    # Blocks, each with only the characters its processor needs.
+    # Blocks, one processor each.
     "a | b\n--|--\n1 | 2",
     "## Heading ##",
     "Title\n=====",
@@ -136,8 +134,8 @@ SNIPPETS = [
 
 
 def fresh(text: str) -> tuple[str, str, list[str]]:
-    """What a new Python-Markdown without the shortcuts renders: the behaviour to keep."""
-    return Renderer(shortcuts=False).convert(text, None)
+    """What a new Python-Markdown with codehilite's own formatter renders: the behaviour to keep."""
+    return Renderer(formatter="html").convert(text, None)
 
 
 def test_a_reused_renderer_leaks_nothing_from_one_post_into_the_next() -> None:
@@ -161,12 +159,9 @@ def test_a_reused_renderer_leaks_nothing_from_one_post_into_the_next() -> None:
     assert render_markdown(FIRST) == first
 
 
-def test_skipping_patterns_and_block_tests_changes_no_html() -> None:
+def test_one_renderer_renders_every_syntax_as_a_fresh_one() -> None:
     renderer = Renderer()
-    for name in ("inline", "smarty"):
-        assert type(renderer.md.treeprocessors[name]) is FilteredInlineProcessor
-    assert type(renderer.md.parser) is FilteredBlockParser
-    # Line by line too, so that each syntax is also seen without the others' characters.
+    # Line by line too, so that each syntax is also seen without the others.
     texts = [TRICKY, FIRST, SECOND, "", "plain words only", *TRICKY.splitlines(), *SNIPPETS]
     for text in texts:
         assert renderer.convert(text, None) == fresh(text), text
@@ -176,7 +171,7 @@ def test_posts_render_as_before_through_render_post(posts_dir: Path) -> None:
     resolver = image_resolver(posts_dir)
     for body in (TRICKY, FIRST, SECOND, FIRST):
         out = render_post(body, "", resolver)
-        html, toc, warnings = Renderer(shortcuts=False).convert(body, resolver)
+        html, toc, warnings = Renderer(formatter="html").convert(body, resolver)
         assert (out.html, out.toc_html, out.warnings) == (html, toc, warnings)
 
 

@@ -103,7 +103,7 @@ def fetch_avatar(user_id: int, url: str | None, now: datetime, timeout: float) -
     """Download the provider's picture once, re-encode it as a small PNG, keep it ourselves."""
     if not url or not url.startswith(("https://", "http://")):
         return
-    import requests  # by the first login, not at every worker's start (~40 ms of imports)
+    import requests  # by the first login, not at every worker's start: a heavy import
 
     try:
         response = requests.get(url, timeout=timeout, stream=True)

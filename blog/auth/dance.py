@@ -1,7 +1,7 @@
 """The provider side of a login: Authlib's client for each provider and what can go wrong.
 
 The login views import this module when a login starts or returns, not at start-up: Authlib
-brings its JOSE and HTTP stacks (about a tenth of a second of imports) and most requests never
+brings its JOSE and HTTP stacks, a measurable part of a worker's start, and most requests never
 log anyone in.
 """
 

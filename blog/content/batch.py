@@ -1,10 +1,10 @@
 """Rendering many posts at once: on every core when there are enough of them.
 
-Python-Markdown is pure Python and takes milliseconds a post, so a first sync of a large blog
-is bound by one core. The posts are independent, so a pool of processes renders them side by
-side; a handful of changed files is rendered in this process, where starting a pool would cost
-more than it saves. Posts are handed over as they are read, so the pool starts and renders
-while the rest of the files are still being parsed.
+Python-Markdown is pure Python, so rendering is most of a first sync of a large blog, and one
+process keeps only one core busy. The posts are independent, so a pool of processes renders
+them side by side; a handful of changed files is rendered in this process, where starting a
+pool would cost more than it saves. Posts are handed over as they are read, so the pool starts
+and renders while the rest of the files are still being parsed.
 """
 
 from __future__ import annotations
@@ -79,13 +79,3 @@ class RenderQueue:
     def _submit(self, jobs: list[tuple[str, str]]) -> None:
         assert self.pool is not None
         self.futures.append(self.pool.submit(_render_chunk, list(jobs), str(self.posts_dir)))
-
-
-def render_many(
-    jobs: list[tuple[str, str]], posts_dir: Path, parallel_from: int | None = None
-) -> list[RenderedPost]:
-    """Render (body, summary) pairs in order, with a process per core for large batches."""
-    with RenderQueue(posts_dir, parallel_from) as queue:
-        for body, summary in jobs:
-            queue.add(body, summary)
-        return queue.results()

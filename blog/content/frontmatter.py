@@ -93,40 +93,9 @@ _StringTimestampLoader.yaml_implicit_resolvers = {
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-# libyaml (when PyYAML was built with it) parses front matter ~5x faster than the pure-Python
-# scanner, with the same constructor and resolvers. Fuzzing both found them disagreeing only
-# on tabs, byte order marks, NEL/LS/PS line breaks, directives, tags (`!`), a comment right
-# after `|` or `>`, and `?` in flow collections; text with any of them, outside one-line
-# double-quoted values (a title such as "Why hire?" is safe), goes to the pure-Python loader.
-_LIBYAML_DIFFERS = re.compile(r"[\t\ufeff\x85\u2028\u2029]|^%", re.MULTILINE)
-_QUOTED_VALUE = re.compile(r'^( *[A-Za-z0-9_-]+: +)"(?:[^"\\\n]|\\.)*" *$', re.MULTILINE)
-_LIBYAML_DIFFERS_UNQUOTED = re.compile(
-    r"[|>][-+0-9]*#|(?:^|[\s\[{,])!|[\[{][\s\S]*\?", re.MULTILINE
-)
-_CLoader: type[yaml.CSafeLoader] | None = None
-if yaml.__with_libyaml__:
-
-    class _CStringTimestampLoader(yaml.CSafeLoader):
-        """libyaml's SafeLoader, leaving dates as strings like _StringTimestampLoader."""
-
-    _CStringTimestampLoader.yaml_implicit_resolvers = _StringTimestampLoader.yaml_implicit_resolvers
-    _CLoader = _CStringTimestampLoader
-
-
-def _libyaml_agrees(text: str) -> bool:
-    """True when the text has none of the constructs on which libyaml and PyYAML differ."""
-    if _LIBYAML_DIFFERS.search(text):
-        return False
-    return not _LIBYAML_DIFFERS_UNQUOTED.search(_QUOTED_VALUE.sub(r'\1""', text))
-
 
 def load_front_matter(text: str) -> Any:
     """The YAML value of a front matter block; raises yaml.YAMLError as PyYAML does."""
-    if _CLoader is not None and _libyaml_agrees(text):
-        try:
-            return yaml.load(text, Loader=_CLoader)  # noqa: S506 (safe subclass)
-        except yaml.YAMLError:
-            pass  # the pure-Python loader says where and what, in the words authors know
     return yaml.load(text, Loader=_StringTimestampLoader)  # noqa: S506 (safe subclass)
 
 

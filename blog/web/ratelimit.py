@@ -1,8 +1,10 @@
 """Rate limits per IP address on logins and comment posts (Flask-Limiter).
 
-The counts live in memory by default and in Redis when REDIS_URL (BLOG_REDIS_URL) is set, so
-that several app servers share them; RATELIMIT_STORAGE_URI overrides both. A dead Redis never
-takes logins or comments down: the limits then count in memory until it answers again.
+The counts live in Flask-Limiter's own memory storage by default and in Redis when REDIS_URL
+(BLOG_REDIS_URL) is set, so that several app servers share them; RATELIMIT_STORAGE_URI
+overrides both. A dead Redis never takes logins or comments down: Flask-Limiter's in-memory
+fallback counts the same limits in this process until Redis answers again, and any other
+storage error lets the request through (logged) rather than failing it.
 
 Each app gets its own Limiter (kept in app.extensions) rather than one unbound instance in
 blog.extensions: Flask-Limiter keeps its storage, key prefix and on/off switch on the instance,
@@ -13,7 +15,6 @@ to the three views they guard.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import time
@@ -23,7 +24,6 @@ from typing import Any
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
 from blog.extensions import db
@@ -40,27 +40,7 @@ LIMITED_ENDPOINTS = {
 DEFAULT_KEY_PREFIX = "blog"
 # A Redis that hangs must not hang the request: give up quickly and count in memory.
 REDIS_TIMEOUTS: dict[str, str | int] = {"socket_timeout": 1, "socket_connect_timeout": 1}
-MEMORY_URI = "blog-memory://"
-SWEEP_SECONDS = 1.0
-
-
-class SweptMemoryStorage(MemoryStorage):
-    """limits' in-memory counts, with the expired ones swept inline at most once a second.
-
-    The stock storage sweeps on a timer thread 10 ms after a hit whenever none is running:
-    at comment-post rates, a new thread for nearly every request. Counts are checked against
-    their expiry when read either way; the sweep only frees memory.
-    """
-
-    STORAGE_SCHEME = ["blog-memory"]
-    _next_sweep = 0.0
-
-    # The stock storage calls its private `__schedule_expiry`; this is that name, mangled.
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_sweep:
-            self._next_sweep = now + SWEEP_SECONDS
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+MEMORY_URI = "memory://"
 
 
 def storage_uri(config: Any) -> str:
@@ -78,46 +58,23 @@ def init_rate_limits(app: Flask) -> None:
     if not app.config.setdefault("RATELIMIT_ENABLED", True):
         return
     uri = storage_uri(app.config)
-    options: dict[str, str | int] = (
-        dict(REDIS_TIMEOUTS) if uri.startswith(("redis://", "rediss://")) else {}
-    )
-    options.update(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    # Flask-Limiter adds RATELIMIT_STORAGE_OPTIONS from the config over these.
+    options = dict(REDIS_TIMEOUTS) if uri.startswith(("redis://", "rediss://")) else {}
     limiter = Limiter(
         get_remote_address,
         storage_uri=uri,
         storage_options=options,
         key_prefix=str(app.config.get("RATELIMIT_KEY_PREFIX") or DEFAULT_KEY_PREFIX),
         in_memory_fallback_enabled=True,
+        swallow_errors=True,
         headers_enabled=False,  # Retry-After is set on the 429 page itself
     )
     limiter.init_app(app)
-    _drop_app_wide_hooks(app, limiter)
     app.extensions[LIMITER_KEY] = limiter
     for endpoint, setting in LIMITED_ENDPOINTS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(_limit_from(setting))(view)  # type: ignore[assignment]
     app.register_error_handler(RateLimitExceeded, too_many_requests)
-
-
-def _drop_app_wide_hooks(app: Flask, limiter: Limiter) -> None:
-    """Remove the limiter's hooks that run on every request and have nothing to do here.
-
-    Every limit is on a view (decorated above), which checks it itself. The hooks would look
-    for default limits, conditional deductions and rate-limit headers, none of which this app
-    has, and reset state that lives on the request context, which ends with the request.
-    """
-    before = app.before_request_funcs.get(None, [])
-    before[:] = [hook for hook in before if hook != limiter._check_request_limit]
-    after = app.after_request_funcs.get(None, [])
-    after[:] = [hook for hook in after if not _bound_to(hook, limiter)]
-    teardown = app.teardown_request_funcs.get(None, [])
-    teardown[:] = [hook for hook in teardown if not _bound_to(hook, limiter)]
-
-
-def _bound_to(hook: object, limiter: Limiter) -> bool:
-    if isinstance(hook, functools.partial):
-        return hook.args[:1] == (limiter,)
-    return getattr(hook, "__self__", None) is limiter
 
 
 def retry_after_seconds(error: RateLimitExceeded) -> int:
