@@ -21,7 +21,6 @@ from blog.cache.tracking import (
     COMMENTS,
     LOADED,
     SITE,
-    is_page_tag,
     post_ids_in_session,
     post_tag,
 )
@@ -264,14 +263,10 @@ class PageCache:
         """Make every page showing these tags stale, here and in every other process."""
         self.versions.bump(tags)
         log.debug("page cache: invalidated %s", sorted(tags))
-        # Files and other machines' files are pages: a user's tags name none of them.
-        page_tags = {tag for tag in tags if is_page_tag(tag)}
-        if not page_tags:
-            return
         if self.static is not None:
-            self.static.invalidate(page_tags, everything=SITE in page_tags)
+            self.static.invalidate(tags, everything=SITE in tags)
         if self.publish is not None:
-            self.publish(json.dumps(sorted(page_tags)))
+            self.publish(json.dumps(sorted(tags)))
 
     def clear(self) -> int:
         """Forget every page: bump `site`, empty the store, delete the static files."""

@@ -6,11 +6,6 @@ avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `sit
 page) except a plain insert of comments, whose parameters name their posts, and the commit
 hands the tags to the app's page cache. A rollback forgets them.
 
-Users are tracked the same way, under tags no page carries: `users:<bucket>` for a user or
-identity row written through the ORM, `users` for a bulk statement or a moderator grant. They
-key what this process keeps of a user between requests (blog/auth/loading.py: the logged-in
-reader's row; blog/auth/roles.py: whether they moderate), so every process sees a logout.
-
 Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
 `post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
 forms closes.
@@ -28,7 +23,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from blog.models import Avatar, Comment, Identity, ModeratorGrant, Post, PostAlias, Term, User
+from blog.models import Avatar, Comment, Post, PostAlias, Term
 
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
@@ -39,13 +34,8 @@ SITE = "site"
 COMMENTS = "comments"
 # Tables whose bulk statements may change what a page shows.
 WATCHED_TABLES = frozenset({"posts", "comments", "terms", "post_terms", "post_aliases", "avatars"})
-USERS = "users"
-# Users share a bounded number of tags: one file each without Redis, however many users.
-USER_BUCKETS = 256
 # Post columns no page shows: a write touching only these invalidates nothing.
 UNSHOWN_POST_FIELDS = frozenset({"announced_at"})
-# Tables of what is kept about users.
-USER_TABLES = frozenset({"users", "identities", "moderator_grants"})
 
 
 def _text_write(tables: frozenset[str]) -> re.Pattern[str]:
@@ -57,28 +47,12 @@ def _text_write(tables: frozenset[str]) -> re.Pattern[str]:
 
 
 _TEXT_WRITE = _text_write(WATCHED_TABLES)
-_USERS_TEXT_WRITE = _text_write(USER_TABLES)
 _installed = False
 
 
 def post_tag(post_id: int) -> str:
     """The tag of the pages that show a post (its page, its comment feed, listings with it)."""
     return f"post:{post_id}"
-
-
-def user_tag(user_id: int) -> str:
-    """The tag of one user's row (shared with the other users of its bucket)."""
-    return f"{USERS}:{user_id % USER_BUCKETS}"
-
-
-def user_tags(user_id: int) -> tuple[str, str]:
-    """The tags whose versions key what is kept of a user: any bulk write, and their row's."""
-    return USERS, user_tag(user_id)
-
-
-def is_page_tag(tag: str) -> bool:
-    """True for a tag that pages carry; user tags key only the loaded users."""
-    return tag != USERS and not tag.startswith(f"{USERS}:")
 
 
 def install() -> None:
@@ -123,15 +97,6 @@ def _write_tags(session: Session, obj: object, dirty: bool) -> set[str]:
         return {SITE}
     if isinstance(obj, Term | PostAlias):
         return {SITE}
-    if isinstance(obj, User):
-        return {user_tag(obj.id)} if obj.id is not None else {USERS}
-    if isinstance(obj, Identity):
-        owners = {obj.user_id}
-        if dirty:  # an identity moved to another user changes both
-            owners.update(inspect(obj).attrs.user_id.history.deleted or ())
-        return {user_tag(u) if u is not None else USERS for u in owners}
-    if isinstance(obj, ModeratorGrant):
-        return {USERS}
     if isinstance(obj, Avatar):
         if dirty and not ({"digest", "user_id"} & _changed_fields(obj)):
             return set()
@@ -161,18 +126,14 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 
 def _statement_tags(statement: Any, parameters: Any) -> set[str]:
-    """`site` for a bulk write to a watched table (unless it only sets unshown post fields),
-    `users` for one to the tables of users.
+    """`site` for a bulk write to a watched table (unless it only sets unshown post fields).
 
     A plain insert of comments names its posts in its parameters: only they are stale.
     """
     if isinstance(statement, TextClause):
-        tags = {SITE} if _TEXT_WRITE.match(statement.text) else set()
-        return tags | {USERS} if _USERS_TEXT_WRITE.match(statement.text) else tags
+        return {SITE} if _TEXT_WRITE.match(statement.text) else set()
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None)
-    if name in USER_TABLES:
-        return {USERS}
     if name not in WATCHED_TABLES:
         return set()
     if name == "comments" and getattr(statement, "is_insert", False):
