@@ -1,10 +1,10 @@
 """SQLAlchemy events: which cached pages a commit makes stale, and which posts a page shows.
 
 Writes are detected here, in one place, so the comment service, moderation, accounts and the
-sync need no cache calls: a flush collects the tags of the Post, Comment, Term, alias and
-avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `site` (every
-page) except a plain insert of comments, whose parameters name their posts, and the commit
-hands the tags to the app's page cache. A rollback forgets them.
+sync need no cache calls: a flush asks each row it writes for its tags (`cache_tags`, declared
+beside each model in blog/models), a bulk UPDATE/DELETE/INSERT asks the model of its table
+(`bulk_cache_tags`), and the commit hands the tags to the app's page cache. A rollback forgets
+them. SQL text is never parsed: a raw statement's writer names its tags (invalidate_on_commit).
 
 Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
 `post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
@@ -14,45 +14,26 @@ forms closes.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from flask import g, has_app_context, has_request_context
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.sql.elements import TextClause
 
-from blog.models import Avatar, Comment, Post, PostAlias, Term
+from blog.extensions import db
+from blog.models import Post
+from blog.models.base import COMMENTS, SITE, TABLE_TAGS, post_tag
 
+__all__ = ["COMMENTS", "SITE", "invalidate_on_commit", "post_tag", "record_post_shown"]
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
 EXTENSION = "blog.cache"
 VERSIONS_EXTENSION = "blog.tag_versions"
 LOADED = "page_cache_loaded"
-SITE = "site"
-COMMENTS = "comments"
-# Tables whose bulk statements may change what a page shows.
-WATCHED_TABLES = frozenset({"posts", "comments", "terms", "post_terms", "post_aliases", "avatars"})
-# Post columns no page shows: a write touching only these invalidates nothing.
-UNSHOWN_POST_FIELDS = frozenset({"announced_at"})
-
-
-def _text_write(tables: frozenset[str]) -> re.Pattern[str]:
-    """A raw SQL statement that writes to one of these tables."""
-    names = "|".join(sorted(tables))
-    return re.compile(
-        r"^\s*(update|delete|insert|replace)\b.*?\b(" + names + r")\b", re.IGNORECASE | re.DOTALL
-    )
-
-
-_TEXT_WRITE = _text_write(WATCHED_TABLES)
+BulkTags = Callable[[set[str] | None, Sequence[Mapping[str, Any]] | None], set[str]]
 _installed = False
-
-
-def post_tag(post_id: int) -> str:
-    """The tag of the pages that show a post (its page, its comment feed, listings with it)."""
-    return f"post:{post_id}"
 
 
 def install() -> None:
@@ -70,6 +51,11 @@ def install() -> None:
     _installed = True
 
 
+def invalidate_on_commit(session: Session, tags: Iterable[str]) -> None:
+    """Make these tags stale when the session commits: for writes the ORM does not see."""
+    _pending(session).update(tags)
+
+
 def _pending(session: Session) -> set[str]:
     found: set[str] | None = session.info.get(PENDING)
     if found is None:
@@ -82,93 +68,82 @@ def _changed_fields(obj: object) -> set[str]:
     return {attr.key for attr in state.attrs if attr.history.has_changes()}
 
 
-def _write_tags(session: Session, obj: object, dirty: bool) -> set[str]:
-    """The tags a new, changed or deleted row makes stale."""
-    if isinstance(obj, Comment):
-        tags = {COMMENTS}
-        post_ids = {obj.post_id}
-        if dirty:
-            post_ids.update(inspect(obj).attrs.post_id.history.deleted or ())
-        tags.update(post_tag(p) for p in post_ids if p is not None)
-        return tags
-    if isinstance(obj, Post):
-        if dirty and _changed_fields(obj) <= UNSHOWN_POST_FIELDS:
-            return set()
-        return {SITE}
-    if isinstance(obj, Term | PostAlias):
-        return {SITE}
-    if isinstance(obj, Avatar):
-        if dirty and not ({"digest", "user_id"} & _changed_fields(obj)):
-            return set()
-        # The avatar's digest is in the URL of its img on every post its owner commented on.
-        rows = session.connection().execute(
-            select(Comment.post_id).where(Comment.user_id == obj.user_id).distinct()
-        )
-        return {post_tag(row[0]) for row in rows}
-    return set()
+def _write_tags(obj: object, changed: set[str] | None) -> set[str]:
+    """The tags a new or deleted row (`changed` None) or a changed row makes stale."""
+    declared: Callable[[set[str] | None], set[str]] | None = getattr(obj, "cache_tags", None)
+    # A model that declares nothing might be on any page (tests/test_cache_tags.py says so).
+    return {SITE} if declared is None else declared(changed)
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     # Deleted rows before they go: an expired attribute can still be loaded now.
     tags = _pending(session)
     for obj in session.deleted:
-        tags |= _write_tags(session, obj, dirty=False)
+        tags |= _write_tags(obj, None)
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    # New and changed rows after the flush: a new comment's post_id is set by now.
+    # New and changed rows after the flush: a new comment's post_id is set by now, and the
+    # attributes' history still holds what changed.
     tags = _pending(session)
     for obj in session.new:
-        tags |= _write_tags(session, obj, dirty=False)
+        tags |= _write_tags(obj, None)
     for obj in session.dirty:
         if session.is_modified(obj):
-            tags |= _write_tags(session, obj, dirty=True)
+            tags |= _write_tags(obj, _changed_fields(obj))
+
+
+@lru_cache(maxsize=1)
+def _bulk_declarations() -> dict[Table, BulkTags]:
+    """Each table's answer for a statement on many rows: its model's, or its own `info`."""
+    found: dict[Table, BulkTags] = {}
+    for mapper in db.Model.registry.mappers:  # type: ignore[attr-defined]
+        declared = getattr(mapper.class_, "bulk_cache_tags", None)
+        if declared is None:
+            declared = _everything
+        for table in mapper.tables:
+            found[table] = declared
+    for table in db.metadata.tables.values():
+        if table not in found and TABLE_TAGS in table.info:
+            found[table] = _always(frozenset(table.info[TABLE_TAGS]))
+    return found
+
+
+def _always(tags: frozenset[str]) -> BulkTags:
+    return lambda _columns, _rows: set(tags)
+
+
+_everything = _always(frozenset({SITE}))
 
 
 def _statement_tags(statement: Any, parameters: Any) -> set[str]:
-    """`site` for a bulk write to a watched table (unless it only sets unshown post fields).
-
-    A plain insert of comments names its posts in its parameters: only they are stale.
-    """
-    if isinstance(statement, TextClause):
-        return {SITE} if _TEXT_WRITE.match(statement.text) else set()
+    """The tags of a bulk write, as the model of its table declares them."""
     table = getattr(statement, "table", None)
-    name = getattr(table, "name", None)
-    if name not in WATCHED_TABLES:
+    declared = _bulk_declarations().get(table) if isinstance(table, Table) else None
+    if declared is None:
         return set()
-    if name == "comments" and getattr(statement, "is_insert", False):
-        post_ids = _inserted_post_ids(statement, parameters)
-        if post_ids:
-            return {COMMENTS, *(post_tag(p) for p in post_ids)}
-    if name == "posts" and getattr(statement, "is_update", False):
+    columns = None
+    if getattr(statement, "is_update", False):
         values = getattr(statement, "_values", None) or {}
-        columns = {getattr(c, "key", str(c)) for c in values}
-        if columns and columns <= UNSHOWN_POST_FIELDS:
-            return set()
-    return {SITE}
+        columns = {getattr(c, "key", str(c)) for c in values} or None
+    rows = _inserted_rows(statement, parameters) if getattr(statement, "is_insert", False) else None
+    return declared(columns, rows)
 
 
-def _inserted_post_ids(statement: Any, parameters: Any) -> set[int] | None:
-    """The posts an `INSERT INTO comments` with parameter rows writes to; None when unsure."""
+def _inserted_rows(statement: Any, parameters: Any) -> list[Mapping[str, Any]] | None:
+    """The parameter rows of an INSERT that takes its values from them alone; None otherwise."""
     in_statement = ("_values", "_multi_values", "select")
     if any(getattr(statement, name, None) for name in in_statement):
         return None  # values or a SELECT in the statement itself
     rows = parameters if isinstance(parameters, list | tuple) else [parameters]
-    post_ids: set[int] = set()
-    for row in rows:
-        post_id = row.get("post_id") if isinstance(row, Mapping) else None
-        if not isinstance(post_id, int):
-            return None
-        post_ids.add(post_id)
-    return post_ids or None
+    if not rows or not all(isinstance(row, Mapping) for row in rows):
+        return None
+    return list(rows)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    statement = state.statement
-    if state.is_select:
-        return
-    if state.is_update or state.is_delete or state.is_insert or isinstance(statement, TextClause):
-        tags = _statement_tags(statement, state.parameters)
+    if state.is_update or state.is_delete or state.is_insert:
+        tags = _statement_tags(state.statement, state.parameters)
         if tags:
             _pending(state.session).update(tags)
 
