@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
@@ -21,13 +20,13 @@ from blog.cache.tracking import (
     COMMENTS,
     LOADED,
     SITE,
+    ContentHooks,
     post_ids_in_session,
     post_tag,
 )
 from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
-from blog.models import Post, PostLayout, PostStatus
 
 if TYPE_CHECKING:
     from blog.cache.maintenance import Maintenance
@@ -59,11 +58,13 @@ class PageCache:
         store: PageStore,
         versions: Versions,
         fingerprint: str,
+        hooks: ContentHooks,
         static: StaticFolder | None = None,
     ) -> None:
         cfg = app.config
         self.store = store
         self.versions = versions
+        self.hooks = hooks
         self.static = static
         self.fingerprint = fingerprint
         self.clock: Clock = app.extensions["blog.clock"]
@@ -207,26 +208,9 @@ class PageCache:
 
     def _expires(self, now: datetime, post_ids: set[int]) -> datetime:
         """The first moment the page may change by itself: a post going live, comments closing."""
-        candidates = [now + timedelta(seconds=self.max_seconds)]
-        next_live = db.session.scalar(
-            select(func.min(Post.published_at)).where(
-                Post.status == PostStatus.PUBLISHED, Post.published_at > now
-            )
-        )
-        if next_live is not None:
-            candidates.append(next_live)
-        days = int(current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
-        if days > 0 and post_ids:
-            published = db.session.scalars(
-                select(Post.published_at).where(
-                    Post.id.in_(post_ids),
-                    Post.layout == PostLayout.POST,
-                    Post.comments_open.is_(True),
-                )
-            )
-            closing = (p + timedelta(days=days) for p in published)
-            candidates.extend(c for c in closing if c > now)
-        return min(candidates)
+        longest = now + timedelta(seconds=self.max_seconds)
+        changes = self.hooks.changes_at(now, post_ids)
+        return longest if changes is None else min(longest, changes)
 
     def keep(self, key: str, entry: Entry, headers: list[tuple[str, str]]) -> None:
         """Store a rendered page with the final headers the app sent (middleware, after the app)."""

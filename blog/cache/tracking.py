@@ -14,7 +14,9 @@ forms closes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,11 +31,19 @@ from blog.models.base import COMMENTS, SITE, TABLE_TAGS, post_tag
 __all__ = ["COMMENTS", "SITE", "invalidate_on_commit", "post_tag", "record_post_shown"]
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
-EXTENSION = "blog.cache"
-VERSIONS_EXTENSION = "blog.tag_versions"
 LOADED = "page_cache_loaded"
+HOOKS = "blog.cache.hooks"
 BulkTags = Callable[[set[str] | None, Sequence[Mapping[str, Any]] | None], set[str]]
 _installed = False
+
+
+@dataclass(frozen=True)
+class ContentHooks:
+    """What the cache asks the app about its posts: the cache imports no domain module."""
+
+    # The first moment after `now` at which pages showing these posts change by themselves
+    # (a scheduled post goes live, comment forms close); None when none is due.
+    changes_at: Callable[[datetime, Collection[int]], datetime | None]
 
 
 def install() -> None:
