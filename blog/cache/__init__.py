@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.engine import make_url
 
 from blog.cache.maintenance import channel, start_maintenance
@@ -26,7 +26,7 @@ from blog.cache.middleware import PageCacheMiddleware
 from blog.cache.pages import PageCache
 from blog.cache.static import StaticFolder
 from blog.cache.stores import MemoryStore, PageStore, RedisStore
-from blog.cache.tracking import HOOKS, ContentHooks, install
+from blog.cache.tracking import HOOKS, ON_COMMIT, ContentHooks, install
 from blog.cache.versions import FileVersions, RedisVersions, Versions
 from blog.config import PROJECT_ROOT
 
@@ -144,6 +144,7 @@ def init_page_cache(app: Flask, hooks: ContentHooks) -> None:
     versions, client = build_versions(app)
     app.extensions[VERSIONS_EXTENSION] = versions
     app.extensions[HOOKS] = hooks
+    app.extensions[ON_COMMIT] = committed
     memo(app)
     # First of all hooks: the versions a request goes by are read before it reads the database.
     app.before_request_funcs.setdefault(None, []).insert(0, read_versions_first)
@@ -160,6 +161,15 @@ def serve_cached_pages(app: Flask) -> None:
     app.after_request(cache.after)
     # Outermost, so that a hit skips everything; keys come from the raw environ.
     app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache)  # type: ignore[method-assign]
+
+
+def committed(tags: set[str]) -> None:
+    """After a commit: make what it wrote stale, and read versions anew for the request."""
+    invalidate(tags)
+    if has_request_context():
+        # The request's next read starts a fresh snapshot, with this write in it: what it
+        # renders from now on goes by the versions as they are now.
+        read_versions_first()
 
 
 def invalidate(tags: set[str]) -> None:

@@ -21,7 +21,6 @@ from blog.cache.tracking import (
     LOADED,
     SITE,
     ContentHooks,
-    post_ids_in_session,
     post_tag,
 )
 from blog.cache.versions import Versions
@@ -188,7 +187,7 @@ class PageCache:
         if etag is None:
             return None
         now = utcnow()
-        post_ids = set(g.get(LOADED) or ()) | post_ids_in_session(db.session())
+        post_ids = set(g.get(LOADED) or ()) | self.hooks.posts_in_session(db.session())
         tags = (
             SITE,
             *sorted(post_tag(p) for p in post_ids),

@@ -6,9 +6,12 @@ beside each model in blog/models), a bulk UPDATE/DELETE/INSERT asks the model of
 (`bulk_cache_tags`), and the commit hands the tags to the app's page cache. A rollback forgets
 them. SQL text is never parsed: a raw statement's writer names its tags (invalidate_on_commit).
 
-Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
-`post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
-forms closes.
+Reads: while a cacheable page renders, every post it shows is recorded (the reader records the
+Post rows it loads, and the posts of what it found kept), so the page is tagged `post:<id>` for
+each (its own, a listing's) and expires when one of their comment forms closes.
+
+The cache imports no domain module: the app hands it its hooks (ContentHooks, and the function
+a commit calls), kept in the app's extensions.
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import g, has_app_context, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from blog.extensions import db
-from blog.models import Post
 from blog.models.base import COMMENTS, SITE, TABLE_TAGS, post_tag
 
 __all__ = ["COMMENTS", "SITE", "invalidate_on_commit", "post_tag", "record_post_shown"]
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
 LOADED = "page_cache_loaded"
 HOOKS = "blog.cache.hooks"
+ON_COMMIT = "blog.cache.on_commit"
 BulkTags = Callable[[set[str] | None, Sequence[Mapping[str, Any]] | None], set[str]]
 _installed = False
 
@@ -44,10 +47,13 @@ class ContentHooks:
     # The first moment after `now` at which pages showing these posts change by themselves
     # (a scheduled post goes live, comment forms close); None when none is due.
     changes_at: Callable[[datetime, Collection[int]], datetime | None]
+    # The posts in a session's identity map: a page shows those it loaded before it began
+    # recording, too.
+    posts_in_session: Callable[[Session], set[int]]
 
 
 def install() -> None:
-    """Listen to every session and to Post loads (once per process)."""
+    """Listen to every session (once per process)."""
     global _installed
     if _installed:
         return
@@ -56,8 +62,6 @@ def install() -> None:
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _forget)
     event.listen(Session, "do_orm_execute", _on_execute)
-    event.listen(Post, "load", _on_load)
-    event.listen(Post, "refresh", _on_refresh)
     _installed = True
 
 
@@ -166,50 +170,19 @@ def _after_commit(session: Session) -> None:
     tags = session.info.pop(PENDING, None)
     if not tags or not has_app_context():
         return
-    from blog.cache import invalidate, read_versions_first  # the package imports us
-
+    committed: Callable[[set[str]], None] | None = current_app.extensions.get(ON_COMMIT)
+    if committed is None:
+        return
     try:
-        invalidate(tags)
-        if has_request_context():
-            # The request's next read starts a fresh snapshot, with this write in it: what it
-            # renders from now on goes by the versions as they are now.
-            read_versions_first()
+        committed(tags)
     except Exception:
         # The commit has happened; a failed invalidation must not turn it into an error page.
         log.exception("page cache: invalidating %s failed", sorted(tags))
 
 
-def _record(post: Post) -> None:
-    if not has_request_context():
-        return
-    loaded: set[int] | None = g.get(LOADED)
-    if loaded is not None:
-        # Only the key: reading other attributes inside a load event could emit SQL.
-        identity: tuple[Any, ...] | None = inspect(post).identity
-        if identity:
-            loaded.add(int(identity[0]))
-
-
 def record_post_shown(post_id: int) -> None:
-    """Tag the page being rendered with a post it shows without loading it (from a memo)."""
+    """Tag the page being rendered with a post it shows (loaded, or found kept)."""
     if has_request_context():
         loaded: set[int] | None = g.get(LOADED)
         if loaded is not None:
             loaded.add(post_id)
-
-
-def _on_load(post: Post, _context: Any) -> None:
-    _record(post)
-
-
-def _on_refresh(post: Post, _context: Any, _attrs: Iterable[str] | None) -> None:
-    _record(post)
-
-
-def post_ids_in_session(session: Session) -> set[int]:
-    """Ids of the posts still in the session's identity map (loaded before the page, too)."""
-    return {
-        key[1][0]
-        for key in list(session.identity_map.keys())
-        if key[0] is Post and key[1] and key[1][0] is not None
-    }

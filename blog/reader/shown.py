@@ -3,13 +3,15 @@ domain module: create_app hands it these hooks)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import current_app, has_request_context
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session
 
-from blog.cache.tracking import ContentHooks
+from blog.cache.tracking import ContentHooks, record_post_shown
 from blog.extensions import db
 from blog.models import Post, PostLayout, PostStatus
 
@@ -39,6 +41,34 @@ def changes_at(now: datetime, post_ids: Collection[int]) -> datetime | None:
     return min(candidates, default=None)
 
 
+def posts_in_session(session: Session) -> set[int]:
+    """Ids of the posts still in the session's identity map (loaded before the page, too)."""
+    return {
+        key[1][0]
+        for key in list(session.identity_map.keys())
+        if key[0] is Post and key[1] and key[1][0] is not None
+    }
+
+
+def _record(post: Post) -> None:
+    if has_request_context():
+        # Only the key: reading other attributes inside a load event could emit SQL.
+        identity: tuple[Any, ...] | None = inspect(post).identity
+        if identity:
+            record_post_shown(int(identity[0]))
+
+
+def _on_load(post: Post, _context: Any) -> None:
+    _record(post)
+
+
+def _on_refresh(post: Post, _context: Any, _attrs: Iterable[str] | None) -> None:
+    _record(post)
+
+
 def content_hooks() -> ContentHooks:
-    """The hooks the cache asks about posts."""
-    return ContentHooks(changes_at=changes_at)
+    """The hooks the cache asks about posts; from now on every Post loaded is recorded."""
+    if not event.contains(Post, "load", _on_load):  # once per process, however many apps
+        event.listen(Post, "load", _on_load)
+        event.listen(Post, "refresh", _on_refresh)
+    return ContentHooks(changes_at=changes_at, posts_in_session=posts_in_session)
