@@ -16,16 +16,11 @@ from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
 from blog.cache.middleware import ENTRY_ENVIRON, has_cookie
 from blog.cache.static import StaticFolder
 from blog.cache.stores import CachedPage, MemoryStore, PageStore
-from blog.cache.tracking import (
-    COMMENTS,
-    LOADED,
-    SITE,
-    ContentHooks,
-    post_tag,
-)
+from blog.cache.tracking import LOADED, ContentHooks
 from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
+from blog.models.base import COMMENTS, SITE, post_tag
 
 if TYPE_CHECKING:
     from blog.cache.maintenance import Maintenance

@@ -28,9 +28,8 @@ from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from blog.extensions import db
-from blog.models.base import COMMENTS, SITE, TABLE_TAGS, post_tag
+from blog.models.base import SITE, TABLE_TAGS
 
-__all__ = ["COMMENTS", "SITE", "invalidate_on_commit", "post_tag", "record_post_shown"]
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
 LOADED = "page_cache_loaded"
