@@ -24,6 +24,7 @@ from blog.cache.memo import (
     tag_versions,
 )
 from blog.clock import FrozenClock, utcnow
+from blog.config import ConfigError, load_settings
 from blog.extensions import db
 from blog.models import Avatar, CommentStatus, User
 from tests.conftest import sync
@@ -74,6 +75,12 @@ def test_the_memo_drops_the_least_recently_used_to_stay_in_its_bytes() -> None:
     assert values.used <= 3 * each
     values.put("huge", "h" * 10 * each)  # larger than the whole memo: not kept
     assert values.get("huge") != "h" * 10 * each and len(values) == 3
+
+
+def test_the_memos_setting_under_its_old_name_is_refused() -> None:
+    assert load_settings({"BLOG_MEMO_BYTES": "1024"})["MEMO_BYTES"] == 1024
+    with pytest.raises(ConfigError, match="BLOG_FRAGMENT_CACHE_BYTES is now called BLOG_MEMO"):
+        load_settings({"BLOG_FRAGMENT_CACHE_BYTES": "1024"})
 
 
 def test_a_values_footprint_counts_what_it_holds() -> None:
