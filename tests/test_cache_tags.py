@@ -115,6 +115,19 @@ def test_raw_sql_is_never_parsed_its_writer_names_the_tags(essay: Path, make_app
     assert "Renamed By Hand" in html and TITLE not in html
 
 
+def test_the_blog_wide_comment_feed_shows_a_comment_on_a_post_it_did_not_show(
+    essay: Path, make_app: Make
+) -> None:
+    """The feed names the `comments` tag itself: before this comment it loaded no post."""
+    app = make_app()
+    assert "<item>" not in page(app, "/comments/feed/")
+    stored, hits = counts(app)
+    assert "<item>" not in page(app, "/comments/feed/")
+    assert counts(app) == (stored, hits + 1)
+    add_comment(app, add_user(app, "Alice"), "The first comment anywhere.")
+    assert "The first comment anywhere." in page(app, "/comments/feed/")
+
+
 @pytest.mark.parametrize("page_cache_on", [True, False])
 def test_linking_a_moderators_identity_gives_their_comments_the_badge(
     essay: Path, make_app: Make, page_cache_on: bool

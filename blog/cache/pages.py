@@ -16,19 +16,17 @@ from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
 from blog.cache.middleware import ENTRY_ENVIRON, has_cookie
 from blog.cache.static import StaticFolder
 from blog.cache.stores import CachedPage, MemoryStore, PageStore
-from blog.cache.tracking import LOADED, ContentHooks
+from blog.cache.tracking import LOADED, SHOWN_TAGS, ContentHooks
 from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
-from blog.models.base import COMMENTS, SITE, post_tag
+from blog.models.base import SITE, post_tag
 
 if TYPE_CHECKING:
     from blog.cache.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
-# Pages that show something of every post's comments, whatever posts they load.
-ENDPOINT_TAGS: dict[str, tuple[str, ...]] = {"comment_feeds.all_comments": (COMMENTS,)}
 # Headers that belong to one response, never to the stored page.
 UNSTORED_HEADERS = frozenset({"date", "server", "connection", "transfer-encoding", "keep-alive"})
 
@@ -160,6 +158,7 @@ class PageCache:
             log.exception("page cache: version store unreachable; not caching")
             return None
         setattr(g, LOADED, set())
+        setattr(g, SHOWN_TAGS, set())
         return None
 
     def after(self, response: Response) -> Response:
@@ -186,7 +185,7 @@ class PageCache:
         tags = (
             SITE,
             *sorted(post_tag(p) for p in post_ids),
-            *ENDPOINT_TAGS.get(request.endpoint or "", ()),
+            *sorted(g.get(SHOWN_TAGS) or ()),
         )
         last_modified = response.last_modified
         page = CachedPage(

@@ -33,6 +33,7 @@ from blog.models.base import SITE, TABLE_TAGS
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
 LOADED = "page_cache_loaded"
+SHOWN_TAGS = "page_cache_tags"
 HOOKS = "blog.cache.hooks"
 ON_COMMIT = "blog.cache.on_commit"
 BulkTags = Callable[[set[str] | None, Sequence[Mapping[str, Any]] | None], set[str]]
@@ -185,3 +186,11 @@ def record_post_shown(post_id: int) -> None:
         loaded: set[int] | None = g.get(LOADED)
         if loaded is not None:
             loaded.add(post_id)
+
+
+def record_shown(tag: str) -> None:
+    """Tag the page being rendered with what it shows besides posts (the comment feed)."""
+    if has_request_context():
+        shown: set[str] | None = g.get(SHOWN_TAGS)
+        if shown is not None:
+            shown.add(tag)
