@@ -123,11 +123,10 @@ def shown_thread(
 ) -> ShownThread:
     """The post's rendered comments; kept and shared unless the viewer wrote some of them.
 
-    The key holds the versions of the post's tag and of `site`: every write that changes a
-    comment, its author's avatar or who has the Author badge moves one of them (see
-    blog/cache/tracking.py), in every process. A rendering made while any write
-    committed is not kept, as in the page cache. The viewer's own comments carry their edit
-    and delete forms, so a thread with any of them is rendered afresh.
+    It is kept under the post's tag and `site`: every write that changes a comment, its
+    author's avatar or who has the Author badge moves one of them (each model's cache_tags),
+    in every process. The viewer's own comments carry their edit and delete forms, so a
+    thread with any of them is rendered afresh.
     """
 
     def render() -> ShownThread:
