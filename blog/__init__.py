@@ -40,8 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     from blog.cache import init_page_cache, serve_cached_pages
     from blog.publishing.hooks import register_sync_hooks
+    from blog.reader.shown import content_hooks
 
-    init_page_cache(app)  # before the start-up sync, so that its writes invalidate
+    # Before the start-up sync, so that its writes invalidate; the reader answers about posts.
+    init_page_cache(app, content_hooks())
     register_sync_hooks(app)
     serve_cached_pages(app)  # after the sync hook: in development an edit syncs before a hit
     return app

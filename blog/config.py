@@ -13,6 +13,10 @@ class ConfigError(RuntimeError):
     """Raised when the configuration cannot run the blog safely."""
 
 
+# Settings that changed name: one left under its old name would otherwise be ignored.
+RENAMED = {"BLOG_FRAGMENT_CACHE_BYTES": "BLOG_MEMO_BYTES"}
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -38,6 +42,9 @@ def load_settings(
     production = blog_env == "production"
     instance = instance_path or PROJECT_ROOT / "instance"
 
+    for old, new in RENAMED.items():
+        if old in env:
+            raise ConfigError(f"{old} is now called {new}")
     secret = env.get("BLOG_SECRET_KEY", "")
     if production and len(secret) < 16:
         raise ConfigError("BLOG_SECRET_KEY must be set (16+ characters) when BLOG_ENV=production")
@@ -77,8 +84,8 @@ def load_settings(
         "PAGE_CACHE": _bool(env.get("BLOG_PAGE_CACHE"), True),
         "PAGE_CACHE_BYTES": _int(env, "BLOG_PAGE_CACHE_BYTES", 32 * 1024 * 1024),
         "PAGE_CACHE_SECONDS": _int(env, "BLOG_PAGE_CACHE_SECONDS", 3600),
-        # Rendered post shells and comment threads, per process (blog/cache/fragments.py).
-        "FRAGMENT_CACHE_BYTES": _int(env, "BLOG_FRAGMENT_CACHE_BYTES", 8 * 1024 * 1024),
+        # What pages reuse, kept per process until its tags change (blog/cache/memo.py).
+        "MEMO_BYTES": _int(env, "BLOG_MEMO_BYTES", 8 * 1024 * 1024),
         # Default: beside an SQLite file, else instance/page-cache (see blog/cache).
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")

@@ -268,22 +268,24 @@ def test_a_comment_that_passes_every_rule_asks_nothing_about_moderators(
     assert not any("moderator_grants" in s for s in seen)
 
 
-def test_a_writers_next_comment_reads_no_post_or_user_row(site: Callable[..., Flask]) -> None:
-    """The post and the writer are known from the first comment until something changes
-    them: the next one is the rules' query and the insert, in one transaction."""
+def test_a_writers_next_comment_reads_no_post_row(site: Callable[..., Flask]) -> None:
+    """The post is known from the first comment until the content changes: the next one reads
+    the writer's row (the session's check), then runs the rules' query and the insert in one
+    transaction."""
     app = site(MODERATION_HOLD="none")
     alice = log_in(app, "alice", "Alice")
     comment_id(alice.post("The first, which reads the post and the writer."))
     form = alice.form()
     with sql_statements(app) as seen:
-        comment_id(alice.post("The second, which needs neither.", form=form))
+        comment_id(alice.post("The second, which needs no post row.", form=form))
     assert statuses(app) == [APPROVED, APPROVED]
-    assert not any("FROM posts" in s or "FROM users" in s for s in seen)
+    assert not any("FROM posts" in s for s in seen)
     inserted = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO comments"))
-    # Before the insert: the write transaction's BEGIN (SQLite; implicit on PostgreSQL) and
-    # the rules' one query, with no read transaction of its own before them.
-    before = [s for s in seen[:inserted] if s != "BEGIN IMMEDIATE"]
-    assert len(before) == 1 and "FROM comments" in before[0], before
+    # Before the insert: the writer's row by its key, then the write transaction's BEGIN
+    # (SQLite; implicit on PostgreSQL) and the rules' one query.
+    before = [s for s in seen[:inserted] if not s.startswith("BEGIN")]
+    assert len(before) == 2, before
+    assert "FROM users" in before[0] and "FROM comments" in before[1], before
 
 
 # --- where comments may go -------------------------------------------------------------------

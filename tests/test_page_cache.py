@@ -20,7 +20,7 @@ from blog.auth.devmode import dev_provider_settings
 from blog.auth.session import set_notice
 from blog.cache import PageCache, page_cache
 from blog.cache.http import public_page
-from blog.cache.stores import RedisStore
+from blog.cache.stores import CachedPage, MemoryStore, RedisStore
 from blog.clock import FrozenClock
 from blog.models import CommentStatus
 from tests.conftest import sync
@@ -134,6 +134,20 @@ def approve_over_http(app: Flask, cid: int) -> None:
     response = client.post(f"/admin/comments/{cid}/approve", data=data)
     assert response.status_code == 303, response.text[:500]
     assert status_of(app, cid) is CommentStatus.APPROVED
+
+
+def test_the_memory_store_drops_the_least_recently_used_page_beyond_its_bytes() -> None:
+    def page(body: bytes) -> CachedPage:
+        return CachedPage(body, (), "e", None, ("site",), (0,), 0.0)
+
+    store = MemoryStore(max_bytes=3 * page(b"x" * 1000).size)
+    for key in "abc":
+        store.put(key, page(key.encode() * 1000), ttl=60)
+    assert store.get("a") is not None  # now the most recently used
+    store.put("d", page(b"d" * 1000), ttl=60)
+    assert store.get("b") is None and len(store) == 3
+    store.put("huge", page(b"h" * 10_000), ttl=60)  # larger than the whole store
+    assert store.get("huge") is None and store.get("a") is not None
 
 
 @pytest.mark.sqlite_only

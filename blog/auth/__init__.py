@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from blog.auth.loading import session_user
 from blog.auth.session import SignedCookieSessions
-from blog.extensions import login_manager
+from blog.extensions import db, login_manager
 from blog.models import User
 
 
@@ -34,7 +33,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
-    user = session_user(int(user_id))
+    user = db.session.get(User, int(user_id))
     if user is None or user.deleted_at is not None or user.session_generation != int(generation):
         return None
     return user

@@ -6,8 +6,7 @@ local identity provider extends with its author identity in development), and th
 
 One query answers for a set of users: their identities, each with whether a grant names it.
 Within a request the answers are remembered, so asking again costs nothing; an anonymous page
-asks nothing at all. Whether one user moderates (posting a comment asks) is kept between
-requests too, until a write to that user's identities or to the grants.
+asks nothing at all. Nothing is kept between requests: a grant is seen by the next request.
 """
 
 from __future__ import annotations
@@ -18,15 +17,11 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, exists, func, select
 
 from blog.auth.providers import PROVIDERS
-from blog.cache.fragments import versioned
-from blog.cache.tracking import user_tags
 from blog.extensions import db
 from blog.models import Identity, ModeratorGrant, User
 
 EMAIL = "email"
 _MEMO_KEY = "blog.moderator_ids"
-# What a kept answer costs in memory, roughly.
-ANSWER_BYTES = 200
 
 
 def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
@@ -71,6 +66,7 @@ def _memo() -> dict[int, bool]:
     """This request's answers so far (a fresh dict outside a request: nothing is remembered)."""
     if not has_request_context():
         return {}
+    # In the request's environ, not on `g`: an app context held around requests shares `g`.
     memo: dict[int, bool] = request.environ.setdefault(_MEMO_KEY, {})
     return memo
 
@@ -121,20 +117,7 @@ def moderator_user_ids(user_ids: set[int]) -> set[int]:
 
 
 def is_moderator(user: User | None) -> bool:
-    """True when any of the user's identities is a moderator's (configured or granted).
-
-    The answer is kept between requests while the user's tag stands (blog/cache/tracking:
-    a write to their identities, or any grant, moves it in every process).
-    """
+    """True when any of the user's identities is a moderator's (configured or granted)."""
     if user is None or user.id is None:
         return False
-    memo = _memo()
-    user_id = user.id
-    if user_id not in memo:
-        memo[user_id] = versioned(
-            ("is-moderator", user_id),
-            user_tags(user_id),
-            lambda: _lookup({user_id})[user_id],
-            lambda _answer: ANSWER_BYTES,
-        )
-    return memo[user_id]
+    return user.id in moderator_user_ids({user.id})

@@ -1,11 +1,11 @@
-"""Full-page cache for anonymous readers, with exact invalidation.
+"""Every cache of the app: tag versions, the full-page cache for anonymous readers, one memo.
 
 Backends: pages in this process (LRU bounded by BLOG_PAGE_CACHE_BYTES) and tag versions in a
 folder of the instance path, or both in Redis when BLOG_REDIS_URL is set, so that several app
-servers share them. Tags: `site` on every page (a post, term or setting change), `post:<id>`
-on each page that shows a post (its page, its comment feed, the listings it is on), `comments`
-on the blog-wide comment feed. See versions.py for the version store and tracking.py for how
-writes are detected.
+servers share them. Tags (blog/models/base.py): `site` on every page, `post:<id>` on each page
+that shows a post (its page, its comment feed, the listings it is on), `comments` on the
+blog-wide comment feed. See versions.py for the version store, tracking.py for how writes are
+detected, memo.py for the values kept until their tags change.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.engine import make_url
 
+from blog.cache.memo import VERSIONS_EXTENSION, memo, read_versions_first, tag_versions
 from blog.cache.middleware import PageCacheMiddleware
 from blog.cache.pages import PageCache
 from blog.cache.stores import MemoryStore, PageStore, RedisStore
-from blog.cache.tracking import EXTENSION, SITE, VERSIONS_EXTENSION, install
+from blog.cache.tracking import HOOKS, ON_COMMIT, ContentHooks, install
 from blog.cache.versions import FileVersions, RedisVersions, Versions
 from blog.config import PROJECT_ROOT
 
@@ -29,14 +30,17 @@ if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
+    "ContentHooks",
     "PageCache",
     "clear_page_cache",
     "init_page_cache",
     "invalidate",
     "page_cache",
+    "read_versions_first",
     "serve_cached_pages",
     "tag_versions",
 ]
+EXTENSION = "blog.cache.pages"
 REDIS_TIMEOUTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 # Settings that differ between processes of one deployment without changing any page.
 UNSHOWN_SETTINGS = frozenset({"CLOCK", "SECRET_KEY", "TESTING", "DEBUG", "PROPAGATE_EXCEPTIONS"})
@@ -95,7 +99,9 @@ def _redis_prefix(app: Flask) -> str:
     return str(app.config.get("PAGE_CACHE_REDIS_PREFIX") or "blog:pc:")
 
 
-def build_page_cache(app: Flask, versions: Versions, client: Redis | None) -> PageCache:
+def build_page_cache(
+    app: Flask, versions: Versions, client: Redis | None, hooks: ContentHooks
+) -> PageCache:
     """The configured cache: memory + version files, or Redis for both."""
     cfg = app.config
     fingerprint = settings_fingerprint(app)
@@ -105,23 +111,27 @@ def build_page_cache(app: Flask, versions: Versions, client: Redis | None) -> Pa
         if client is not None
         else MemoryStore(int(cfg["PAGE_CACHE_BYTES"]))
     )
-    cache = PageCache(app, store, versions, fingerprint)
+    cache = PageCache(app, store, versions, fingerprint, hooks)
     return cache
 
 
-def init_page_cache(app: Flask) -> None:
-    """Watch the database and keep tag versions; create the page cache when it is on.
+def init_page_cache(app: Flask, hooks: ContentHooks) -> None:
+    """Watch the database, keep tag versions and the memo; create the page cache when it is on.
 
-    The versions are kept with the page cache off too: rendered fragments (the comment
-    thread) are keyed by them. Call before the start-up sync, so that its writes count.
+    The versions are kept with the page cache off too: the memo's values are keyed by them.
+    `hooks` answer what the cache asks about posts. Call before the start-up sync, so that
+    its writes count.
     """
     install()
     versions, client = build_versions(app)
     app.extensions[VERSIONS_EXTENSION] = versions
+    app.extensions[HOOKS] = hooks
+    app.extensions[ON_COMMIT] = committed
+    memo(app)
     # First of all hooks: the versions a request goes by are read before it reads the database.
     app.before_request_funcs.setdefault(None, []).insert(0, read_versions_first)
     if app.config.get("PAGE_CACHE", True):
-        app.extensions[EXTENSION] = build_page_cache(app, versions, client)
+        app.extensions[EXTENSION] = build_page_cache(app, versions, client, hooks)
 
 
 def serve_cached_pages(app: Flask) -> None:
@@ -135,26 +145,17 @@ def serve_cached_pages(app: Flask) -> None:
     app.wsgi_app = PageCacheMiddleware(app.wsgi_app, cache)  # type: ignore[method-assign]
 
 
-def read_versions_first() -> None:
-    """Note the write sequence and the `site` version before anything reads the database.
-
-    On SQLite a request reads one snapshot, taken at its first query (the user's session may
-    be loaded before the view): versions read after it could be newer than what it shows.
-    Read first, they never are; and a fragment is kept only if no write moved `seq` since.
-    """
-    versions = tag_versions()
-    if versions is not None:
-        g.versions_seq = versions.seq()
-        g.content_generation = versions.current((SITE,))
-
-
-def tag_versions(app: Flask | None = None) -> Versions | None:
-    """The app's tag versions (None only for an app made without init_page_cache)."""
-    return (app or current_app).extensions.get(VERSIONS_EXTENSION)
+def committed(tags: set[str]) -> None:
+    """After a commit: make what it wrote stale, and read versions anew for the request."""
+    invalidate(tags)
+    if has_request_context():
+        # The request's next read starts a fresh snapshot, with this write in it: what it
+        # renders from now on goes by the versions as they are now.
+        read_versions_first()
 
 
 def invalidate(tags: set[str]) -> None:
-    """Make pages and fragments showing these tags stale, in every process."""
+    """Make pages and kept values showing these tags stale, in every process."""
     cache = page_cache()
     if cache is not None:
         cache.invalidate(tags)

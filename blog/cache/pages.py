@@ -8,28 +8,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from blog.cache.http import CACHE_KEY_ENVIRON, session_touched
 from blog.cache.middleware import ENTRY_ENVIRON, has_cookie
 from blog.cache.stores import CachedPage, MemoryStore, PageStore
-from blog.cache.tracking import (
-    COMMENTS,
-    LOADED,
-    SITE,
-    post_ids_in_session,
-    post_tag,
-)
+from blog.cache.tracking import LOADED, SHOWN_TAGS, ContentHooks
 from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
-from blog.models import Post, PostLayout, PostStatus
+from blog.models.base import SITE, post_tag
 
 log = logging.getLogger(__name__)
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
-# Pages that show something of every post's comments, whatever posts they load.
-ENDPOINT_TAGS: dict[str, tuple[str, ...]] = {"comment_feeds.all_comments": (COMMENTS,)}
 # Headers that belong to one response, never to the stored page.
 UNSTORED_HEADERS = frozenset({"date", "server", "connection", "transfer-encoding", "keep-alive"})
 
@@ -52,10 +43,12 @@ class PageCache:
         store: PageStore,
         versions: Versions,
         fingerprint: str,
+        hooks: ContentHooks,
     ) -> None:
         cfg = app.config
         self.store = store
         self.versions = versions
+        self.hooks = hooks
         self.fingerprint = fingerprint
         self.clock: Clock = app.extensions["blog.clock"]
         self.key_prefix = fingerprint[:16] + "|"
@@ -150,6 +143,7 @@ class PageCache:
             log.exception("page cache: version store unreachable; not caching")
             return None
         setattr(g, LOADED, set())
+        setattr(g, SHOWN_TAGS, set())
         return None
 
     def after(self, response: Response) -> Response:
@@ -172,11 +166,11 @@ class PageCache:
         if etag is None:
             return None
         now = utcnow()
-        post_ids = set(g.get(LOADED) or ()) | post_ids_in_session(db.session())
+        post_ids = set(g.get(LOADED) or ()) | self.hooks.posts_in_session(db.session())
         tags = (
             SITE,
             *sorted(post_tag(p) for p in post_ids),
-            *ENDPOINT_TAGS.get(request.endpoint or "", ()),
+            *sorted(g.get(SHOWN_TAGS) or ()),
         )
         last_modified = response.last_modified
         page = CachedPage(
@@ -192,26 +186,9 @@ class PageCache:
 
     def _expires(self, now: datetime, post_ids: set[int]) -> datetime:
         """The first moment the page may change by itself: a post going live, comments closing."""
-        candidates = [now + timedelta(seconds=self.max_seconds)]
-        next_live = db.session.scalar(
-            select(func.min(Post.published_at)).where(
-                Post.status == PostStatus.PUBLISHED, Post.published_at > now
-            )
-        )
-        if next_live is not None:
-            candidates.append(next_live)
-        days = int(current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
-        if days > 0 and post_ids:
-            published = db.session.scalars(
-                select(Post.published_at).where(
-                    Post.id.in_(post_ids),
-                    Post.layout == PostLayout.POST,
-                    Post.comments_open.is_(True),
-                )
-            )
-            closing = (p + timedelta(days=days) for p in published)
-            candidates.extend(c for c in closing if c > now)
-        return min(candidates)
+        longest = now + timedelta(seconds=self.max_seconds)
+        changes = self.hooks.changes_at(now, post_ids)
+        return longest if changes is None else min(longest, changes)
 
     def keep(self, key: str, entry: Entry, headers: list[tuple[str, str]]) -> None:
         """Store a rendered page with the final headers the app sent (middleware, after the app)."""

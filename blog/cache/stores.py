@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from redis import Redis  # imported by the one caller that makes a client
@@ -88,10 +90,10 @@ class MemoryStore:
     """Pages in this process, least recently used dropped first beyond max_bytes."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.total = 0
-        self._pages: OrderedDict[str, CachedPage] = OrderedDict()
-        # gthread workers serve requests from several threads.
+        self._pages: LRUCache[str, CachedPage] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda page: page.size
+        )
+        # gthread workers serve requests from several threads; a read reorders the LRU.
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -100,37 +102,23 @@ class MemoryStore:
     def get(self, key: str) -> CachedPage | None:
         """The page, marked as recently used."""
         with self._lock:
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            return page
+            return self._pages.get(key)
 
     def put(self, key: str, page: CachedPage, ttl: float) -> None:
-        """Store a page (expiry is checked on read), then evict down to max_bytes."""
-        if page.size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self.total -= old.size
+        """Store a page (expiry is checked on read), dropping the least recently used for room."""
+        # A page larger than the whole store is refused: it is simply not kept.
+        with self._lock, contextlib.suppress(ValueError):
             self._pages[key] = page
-            self.total += page.size
-            while self.total > self.max_bytes:
-                _key, evicted = self._pages.popitem(last=False)
-                self.total -= evicted.size
 
     def delete(self, key: str) -> None:
         """Forget a page."""
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self.total -= old.size
+            self._pages.pop(key, None)
 
     def clear(self) -> None:
         """Forget every page."""
         with self._lock:
             self._pages.clear()
-            self.total = 0
 
 
 class RedisStore:

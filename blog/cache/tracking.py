@@ -1,83 +1,59 @@
 """SQLAlchemy events: which cached pages a commit makes stale, and which posts a page shows.
 
 Writes are detected here, in one place, so the comment service, moderation, accounts and the
-sync need no cache calls: a flush collects the tags of the Post, Comment, Term, alias and
-avatar rows it writes, a bulk UPDATE/DELETE/INSERT on those tables collects `site` (every
-page) except a plain insert of comments, whose parameters name their posts, and the commit
-hands the tags to the app's page cache. A rollback forgets them.
+sync need no cache calls: a flush asks each row it writes for its tags (`cache_tags`, declared
+beside each model in blog/models), a bulk UPDATE/DELETE/INSERT asks the model of its table
+(`bulk_cache_tags`), and the commit hands the tags to the app's page cache. A rollback forgets
+them. SQL text is never parsed: a raw statement's writer names its tags (invalidate_on_commit).
 
-Users are tracked the same way, under tags no page carries: `users:<bucket>` for a user or
-identity row written through the ORM, `users` for a bulk statement or a moderator grant. They
-key what this process keeps of a user between requests (blog/auth/loading.py: the logged-in
-reader's row; blog/auth/roles.py: whether they moderate), so every process sees a logout.
+Reads: while a cacheable page renders, every post it shows is recorded (the reader records the
+Post rows it loads, and the posts of what it found kept), so the page is tagged `post:<id>` for
+each (its own, a listing's) and expires when one of their comment forms closes.
 
-Reads: while a cacheable page renders, every Post loaded is recorded, so the page is tagged
-`post:<id>` for each post it shows (its own, a listing's) and expires when one of their comment
-forms closes.
+The cache imports no domain module: the app hands it its hooks (ContentHooks, and the function
+a commit calls), kept in the app's extensions.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from flask import g, has_app_context, has_request_context
-from sqlalchemy import event, inspect, select
+from flask import current_app, g, has_app_context, has_request_context
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.sql.elements import TextClause
 
-from blog.models import Avatar, Comment, Identity, ModeratorGrant, Post, PostAlias, Term, User
+from blog.extensions import db
+from blog.models.base import SITE, TABLE_TAGS
 
 log = logging.getLogger(__name__)
 PENDING = "blog.cache.pending"
-EXTENSION = "blog.cache"
-VERSIONS_EXTENSION = "blog.tag_versions"
 LOADED = "page_cache_loaded"
-SITE = "site"
-COMMENTS = "comments"
-# Tables whose bulk statements may change what a page shows.
-WATCHED_TABLES = frozenset({"posts", "comments", "terms", "post_terms", "post_aliases", "avatars"})
-USERS = "users"
-# Users share a bounded number of tags: one file each without Redis, however many users.
-USER_BUCKETS = 256
-# Post columns no page shows: a write touching only these invalidates nothing.
-UNSHOWN_POST_FIELDS = frozenset({"announced_at"})
-# Tables of what is kept about users.
-USER_TABLES = frozenset({"users", "identities", "moderator_grants"})
-
-
-def _text_write(tables: frozenset[str]) -> re.Pattern[str]:
-    """A raw SQL statement that writes to one of these tables."""
-    names = "|".join(sorted(tables))
-    return re.compile(
-        r"^\s*(update|delete|insert|replace)\b.*?\b(" + names + r")\b", re.IGNORECASE | re.DOTALL
-    )
-
-
-_TEXT_WRITE = _text_write(WATCHED_TABLES)
-_USERS_TEXT_WRITE = _text_write(USER_TABLES)
+SHOWN_TAGS = "page_cache_tags"
+HOOKS = "blog.cache.hooks"
+ON_COMMIT = "blog.cache.on_commit"
+BulkTags = Callable[[set[str] | None, Sequence[Mapping[str, Any]] | None], set[str]]
 _installed = False
 
 
-def post_tag(post_id: int) -> str:
-    """The tag of the pages that show a post (its page, its comment feed, listings with it)."""
-    return f"post:{post_id}"
+@dataclass(frozen=True)
+class ContentHooks:
+    """What the cache asks the app about its posts: the cache imports no domain module."""
 
-
-def user_tag(user_id: int) -> str:
-    """The tag of one user's row (shared with the other users of its bucket)."""
-    return f"{USERS}:{user_id % USER_BUCKETS}"
-
-
-def user_tags(user_id: int) -> tuple[str, str]:
-    """The tags whose versions key what is kept of a user: any bulk write, and their row's."""
-    return USERS, user_tag(user_id)
+    # The first moment after `now` at which pages showing these posts change by themselves
+    # (a scheduled post goes live, comment forms close); None when none is due.
+    changes_at: Callable[[datetime, Collection[int]], datetime | None]
+    # The posts in a session's identity map: a page shows those it loaded before it began
+    # recording, too.
+    posts_in_session: Callable[[Session], set[int]]
 
 
 def install() -> None:
-    """Listen to every session and to Post loads (once per process)."""
+    """Listen to every session (once per process)."""
     global _installed
     if _installed:
         return
@@ -86,9 +62,12 @@ def install() -> None:
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _forget)
     event.listen(Session, "do_orm_execute", _on_execute)
-    event.listen(Post, "load", _on_load)
-    event.listen(Post, "refresh", _on_refresh)
     _installed = True
+
+
+def invalidate_on_commit(session: Session, tags: Iterable[str]) -> None:
+    """Make these tags stale when the session commits: for writes the ORM does not see."""
+    _pending(session).update(tags)
 
 
 def _pending(session: Session) -> set[str]:
@@ -103,106 +82,82 @@ def _changed_fields(obj: object) -> set[str]:
     return {attr.key for attr in state.attrs if attr.history.has_changes()}
 
 
-def _write_tags(session: Session, obj: object, dirty: bool) -> set[str]:
-    """The tags a new, changed or deleted row makes stale."""
-    if isinstance(obj, Comment):
-        tags = {COMMENTS}
-        post_ids = {obj.post_id}
-        if dirty:
-            post_ids.update(inspect(obj).attrs.post_id.history.deleted or ())
-        tags.update(post_tag(p) for p in post_ids if p is not None)
-        return tags
-    if isinstance(obj, Post):
-        if dirty and _changed_fields(obj) <= UNSHOWN_POST_FIELDS:
-            return set()
-        return {SITE}
-    if isinstance(obj, Term | PostAlias):
-        return {SITE}
-    if isinstance(obj, User):
-        return {user_tag(obj.id)} if obj.id is not None else {USERS}
-    if isinstance(obj, Identity):
-        owners = {obj.user_id}
-        if dirty:  # an identity moved to another user changes both
-            owners.update(inspect(obj).attrs.user_id.history.deleted or ())
-        return {user_tag(u) if u is not None else USERS for u in owners}
-    if isinstance(obj, ModeratorGrant):
-        return {USERS}
-    if isinstance(obj, Avatar):
-        if dirty and not ({"digest", "user_id"} & _changed_fields(obj)):
-            return set()
-        # The avatar's digest is in the URL of its img on every post its owner commented on.
-        rows = session.connection().execute(
-            select(Comment.post_id).where(Comment.user_id == obj.user_id).distinct()
-        )
-        return {post_tag(row[0]) for row in rows}
-    return set()
+def _write_tags(obj: object, changed: set[str] | None) -> set[str]:
+    """The tags a new or deleted row (`changed` None) or a changed row makes stale."""
+    declared: Callable[[set[str] | None], set[str]] | None = getattr(obj, "cache_tags", None)
+    # A model that declares nothing might be on any page (tests/test_cache_tags.py says so).
+    return {SITE} if declared is None else declared(changed)
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     # Deleted rows before they go: an expired attribute can still be loaded now.
     tags = _pending(session)
     for obj in session.deleted:
-        tags |= _write_tags(session, obj, dirty=False)
+        tags |= _write_tags(obj, None)
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    # New and changed rows after the flush: a new comment's post_id is set by now.
+    # New and changed rows after the flush: a new comment's post_id is set by now, and the
+    # attributes' history still holds what changed.
     tags = _pending(session)
     for obj in session.new:
-        tags |= _write_tags(session, obj, dirty=False)
+        tags |= _write_tags(obj, None)
     for obj in session.dirty:
         if session.is_modified(obj):
-            tags |= _write_tags(session, obj, dirty=True)
+            tags |= _write_tags(obj, _changed_fields(obj))
+
+
+@lru_cache(maxsize=1)
+def _bulk_declarations() -> dict[Table, BulkTags]:
+    """Each table's answer for a statement on many rows: its model's, or its own `info`."""
+    found: dict[Table, BulkTags] = {}
+    for mapper in db.Model.registry.mappers:  # type: ignore[attr-defined]
+        declared = getattr(mapper.class_, "bulk_cache_tags", None)
+        if declared is None:
+            declared = _everything
+        for table in mapper.tables:
+            found[table] = declared
+    for table in db.metadata.tables.values():
+        if table not in found and TABLE_TAGS in table.info:
+            found[table] = _always(frozenset(table.info[TABLE_TAGS]))
+    return found
+
+
+def _always(tags: frozenset[str]) -> BulkTags:
+    return lambda _columns, _rows: set(tags)
+
+
+_everything = _always(frozenset({SITE}))
 
 
 def _statement_tags(statement: Any, parameters: Any) -> set[str]:
-    """`site` for a bulk write to a watched table (unless it only sets unshown post fields),
-    `users` for one to the tables of users.
-
-    A plain insert of comments names its posts in its parameters: only they are stale.
-    """
-    if isinstance(statement, TextClause):
-        tags = {SITE} if _TEXT_WRITE.match(statement.text) else set()
-        return tags | {USERS} if _USERS_TEXT_WRITE.match(statement.text) else tags
+    """The tags of a bulk write, as the model of its table declares them."""
     table = getattr(statement, "table", None)
-    name = getattr(table, "name", None)
-    if name in USER_TABLES:
-        return {USERS}
-    if name not in WATCHED_TABLES:
+    declared = _bulk_declarations().get(table) if isinstance(table, Table) else None
+    if declared is None:
         return set()
-    if name == "comments" and getattr(statement, "is_insert", False):
-        post_ids = _inserted_post_ids(statement, parameters)
-        if post_ids:
-            return {COMMENTS, *(post_tag(p) for p in post_ids)}
-    if name == "posts" and getattr(statement, "is_update", False):
+    columns = None
+    if getattr(statement, "is_update", False):
         values = getattr(statement, "_values", None) or {}
-        columns = {getattr(c, "key", str(c)) for c in values}
-        if columns and columns <= UNSHOWN_POST_FIELDS:
-            return set()
-    return {SITE}
+        columns = {getattr(c, "key", str(c)) for c in values} or None
+    rows = _inserted_rows(statement, parameters) if getattr(statement, "is_insert", False) else None
+    return declared(columns, rows)
 
 
-def _inserted_post_ids(statement: Any, parameters: Any) -> set[int] | None:
-    """The posts an `INSERT INTO comments` with parameter rows writes to; None when unsure."""
+def _inserted_rows(statement: Any, parameters: Any) -> list[Mapping[str, Any]] | None:
+    """The parameter rows of an INSERT that takes its values from them alone; None otherwise."""
     in_statement = ("_values", "_multi_values", "select")
     if any(getattr(statement, name, None) for name in in_statement):
         return None  # values or a SELECT in the statement itself
     rows = parameters if isinstance(parameters, list | tuple) else [parameters]
-    post_ids: set[int] = set()
-    for row in rows:
-        post_id = row.get("post_id") if isinstance(row, Mapping) else None
-        if not isinstance(post_id, int):
-            return None
-        post_ids.add(post_id)
-    return post_ids or None
+    if not rows or not all(isinstance(row, Mapping) for row in rows):
+        return None
+    return list(rows)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    statement = state.statement
-    if state.is_select:
-        return
-    if state.is_update or state.is_delete or state.is_insert or isinstance(statement, TextClause):
-        tags = _statement_tags(statement, state.parameters)
+    if state.is_update or state.is_delete or state.is_insert:
+        tags = _statement_tags(state.statement, state.parameters)
         if tags:
             _pending(state.session).update(tags)
 
@@ -215,50 +170,27 @@ def _after_commit(session: Session) -> None:
     tags = session.info.pop(PENDING, None)
     if not tags or not has_app_context():
         return
-    from blog.cache import invalidate, read_versions_first  # the package imports us
-
+    committed: Callable[[set[str]], None] | None = current_app.extensions.get(ON_COMMIT)
+    if committed is None:
+        return
     try:
-        invalidate(tags)
-        if has_request_context():
-            # The request's next read starts a fresh snapshot, with this write in it: what it
-            # renders from now on goes by the versions as they are now.
-            read_versions_first()
+        committed(tags)
     except Exception:
         # The commit has happened; a failed invalidation must not turn it into an error page.
         log.exception("page cache: invalidating %s failed", sorted(tags))
 
 
-def _record(post: Post) -> None:
-    if not has_request_context():
-        return
-    loaded: set[int] | None = g.get(LOADED)
-    if loaded is not None:
-        # Only the key: reading other attributes inside a load event could emit SQL.
-        identity: tuple[Any, ...] | None = inspect(post).identity
-        if identity:
-            loaded.add(int(identity[0]))
-
-
 def record_post_shown(post_id: int) -> None:
-    """Tag the page being rendered with a post it shows without loading it (from a memo)."""
+    """Tag the page being rendered with a post it shows (loaded, or found kept)."""
     if has_request_context():
         loaded: set[int] | None = g.get(LOADED)
         if loaded is not None:
             loaded.add(post_id)
 
 
-def _on_load(post: Post, _context: Any) -> None:
-    _record(post)
-
-
-def _on_refresh(post: Post, _context: Any, _attrs: Iterable[str] | None) -> None:
-    _record(post)
-
-
-def post_ids_in_session(session: Session) -> set[int]:
-    """Ids of the posts still in the session's identity map (loaded before the page, too)."""
-    return {
-        key[1][0]
-        for key in list(session.identity_map.keys())
-        if key[0] is Post and key[1] and key[1][0] is not None
-    }
+def record_shown(tag: str) -> None:
+    """Tag the page being rendered with what it shows besides posts (the comment feed)."""
+    if has_request_context():
+        shown: set[str] | None = g.get(SHOWN_TAGS)
+        if shown is not None:
+            shown.add(tag)

@@ -11,14 +11,14 @@ from werkzeug.http import generate_etag
 
 from blog.auth.providers import enabled_providers
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
-from blog.cache.fragments import link_base, versioned
-from blog.cache.tracking import SITE, post_tag
+from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
+from blog.models.base import SITE, post_tag
 
 
 @dataclass(frozen=True)
@@ -116,4 +116,4 @@ def anonymous_section(post: CommentTarget) -> SharedSection:
         html = render_section(post).encode()
         return SharedSection(html, generate_etag(html))
 
-    return versioned(key, (SITE, post_tag(post.id)), render, lambda section: len(section.html))
+    return kept(key, (SITE, post_tag(post.id)), render)

@@ -158,8 +158,8 @@ class NewComment(NamedTuple):
         return self.post.id
 
 
-# A table insert, built once: the ORM's unit of work cost twice the statement. The page
-# cache's tracking reads the post from its parameters (blog/cache/tracking.py).
+# A table insert, built once: the ORM's unit of work cost twice the statement. Its parameters
+# name the post, so only that post's pages go stale (Comment.bulk_cache_tags).
 _INSERT_COMMENT = insert(Comment.__table__)
 
 

@@ -13,8 +13,7 @@ from flask import render_template, request, url_for
 from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
-from blog.cache.fragments import link_base, versioned
-from blog.cache.tracking import SITE, post_tag
+from blog.cache.memo import kept, link_base
 from blog.comments.threads import (
     CommentTarget,
     ShownComment,
@@ -24,6 +23,7 @@ from blog.comments.threads import (
     thread,
 )
 from blog.models import CommentStatus
+from blog.models.base import SITE, post_tag
 from blog.web.templating import format_datetime, local_time
 
 
@@ -123,11 +123,10 @@ def shown_thread(
 ) -> ShownThread:
     """The post's rendered comments; kept and shared unless the viewer wrote some of them.
 
-    The key holds the versions of the post's tag and of `site`: every write that changes a
-    comment, its author's avatar or who has the Author badge moves one of them (see
-    blog/cache/tracking.py), in every process. A rendering made while any write
-    committed is not kept, as in the page cache. The viewer's own comments carry their edit
-    and delete forms, so a thread with any of them is rendered afresh.
+    It is kept under the post's tag and `site`: every write that changes a comment, its
+    author's avatar or who has the Author badge moves one of them (each model's cache_tags),
+    in every process. The viewer's own comments carry their edit and delete forms, so a
+    thread with any of them is rendered afresh.
     """
 
     def render() -> ShownThread:
@@ -144,17 +143,13 @@ def shown_thread(
     if viewer_id is not None and _wrote_here(post.id, viewer_id):
         return render()
     key = ("thread", post.id, link_base(), comments_open, max_depth)
-    return versioned(key, (SITE, post_tag(post.id)), render, lambda shown: len(shown.html))
+    return kept(key, (SITE, post_tag(post.id)), render)
 
 
 def _wrote_here(post_id: int, viewer_id: int) -> bool:
     # Only a comment on this post changes the answer, and that moves the post's tag.
     key = ("wrote-here", post_id, viewer_id)
-    return versioned(key, (post_tag(post_id),), lambda: has_comments(post_id, viewer_id), _one)
-
-
-def _one(_value: object) -> int:
-    return 1
+    return kept(key, (post_tag(post_id),), lambda: has_comments(post_id, viewer_id))
 
 
 def _user_ids(nodes: list[ThreadNode]) -> set[int]:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.database import UTCDateTime
 from blog.extensions import db
-from blog.models.base import enum_column
+from blog.models.base import (
+    COMMENTS,
+    SITE,
+    NotShownOnPages,
+    ShownOnPages,
+    enum_column,
+    post_tag,
+)
 from blog.models.people import User
 from blog.models.posts import Post
 
@@ -25,7 +34,7 @@ class CommentStatus(enum.Enum):
     DELETED = "deleted"
 
 
-class Comment(db.Model):  # type: ignore[name-defined]
+class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """A reader's comment on a post, possibly a reply to another comment."""
 
     __tablename__ = "comments"
@@ -66,8 +75,26 @@ class Comment(db.Model):  # type: ignore[name-defined]
     post: Mapped[Post] = relationship()
     user: Mapped[User | None] = relationship()
 
+    def cache_tags(self, changed: set[str] | None) -> set[str]:
+        """Its post's pages and the comment feed; a comment moved to another post, both posts'."""
+        post_ids = {self.post_id}
+        if changed is not None and "post_id" in changed:
+            post_ids.update(inspect(self).attrs.post_id.history.deleted or ())
+        return {COMMENTS, *(post_tag(p) for p in post_ids if p is not None)}
 
-class CommentDraft(db.Model):  # type: ignore[name-defined]
+    @classmethod
+    def bulk_cache_tags(
+        cls, columns: set[str] | None, rows: Sequence[Mapping[str, Any]] | None
+    ) -> set[str]:
+        """A plain insert names its posts in its rows: only they are stale; else every page."""
+        named = {row.get("post_id") for row in rows or ()}
+        post_ids = {p for p in named if isinstance(p, int)}
+        if not post_ids or post_ids != named:
+            return {SITE}
+        return {COMMENTS, *(post_tag(p) for p in post_ids)}
+
+
+class CommentDraft(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     """A half-written comment kept on the server across a login round trip or a failed post."""
 
     __tablename__ = "comment_drafts"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from blog.database import UTCDateTime
 from blog.extensions import db
-from blog.models.base import enum_column
+from blog.models.base import NotShownOnPages, enum_column
 
 
 class MailStatus(enum.Enum):
@@ -21,7 +21,7 @@ class MailStatus(enum.Enum):
     FAILED = "failed"
 
 
-class MailMessage(db.Model):  # type: ignore[name-defined]
+class MailMessage(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     """One email in the outbox; the sender retries with backoff until it is delivered."""
 
     __tablename__ = "mail_outbox"
@@ -46,7 +46,7 @@ class SubscriptionKind(enum.Enum):
     POSTS = "posts"
 
 
-class Subscription(db.Model):  # type: ignore[name-defined]
+class Subscription(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     """An address that asked for mail; confirmed first unless the provider verified it."""
 
     __tablename__ = "subscriptions"

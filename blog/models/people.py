@@ -11,15 +11,21 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.database import UTCDateTime
 from blog.extensions import db
+from blog.models.base import NotShownOnPages, ShownOnPages, commented_post_tags
 
 
-class User(db.Model):  # type: ignore[name-defined]
-    """A commenter; keyed by their identities, never by email."""
+class User(NotShownOnPages, db.Model):  # type: ignore[name-defined]
+    """A commenter; keyed by their identities, never by email.
+
+    Not on shared pages: a comment shows the name it was written under, and only the reader's
+    own (never shared) pages show their account.
+    """
 
     __tablename__ = "users"
 
@@ -54,7 +60,7 @@ class User(db.Model):  # type: ignore[name-defined]
         return f"{self.id}:{self.session_generation}"
 
 
-class Identity(db.Model):  # type: ignore[name-defined]
+class Identity(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """One provider account (provider, subject) linked to a user."""
 
     __tablename__ = "identities"
@@ -72,8 +78,17 @@ class Identity(db.Model):  # type: ignore[name-defined]
 
     user: Mapped[User] = relationship(back_populates="identities")
 
+    # What decides whether its user moderates (the Author badge on their comments).
+    BADGE_COLUMNS = frozenset({"user_id", "provider", "subject", "email", "email_verified"})
 
-class Avatar(db.Model):  # type: ignore[name-defined]
+    def cache_tags(self, changed: set[str] | None) -> set[str]:
+        """The posts its user commented on (their badge), when it could change who moderates."""
+        if changed is not None and not changed & self.BADGE_COLUMNS:
+            return set()
+        return commented_post_tags(self, _owners(self, changed))
+
+
+class Avatar(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """A user's picture, fetched once at login and served by the blog itself."""
 
     __tablename__ = "avatars"
@@ -86,8 +101,22 @@ class Avatar(db.Model):  # type: ignore[name-defined]
     digest: Mapped[str] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    def cache_tags(self, changed: set[str] | None) -> set[str]:
+        """The posts its user commented on: its digest is in their comments' img URLs."""
+        if changed is not None and not changed & {"digest", "user_id"}:
+            return set()
+        return commented_post_tags(self, _owners(self, changed))
 
-class DeletionRequest(db.Model):  # type: ignore[name-defined]
+
+def _owners(row: Identity | Avatar, changed: set[str] | None) -> set[int | None]:
+    """The row's user, and the one it had before when a write moved it to another."""
+    owners: set[int | None] = {row.user_id}
+    if changed is not None and "user_id" in changed:
+        owners.update(inspect(row).attrs.user_id.history.deleted or ())
+    return owners
+
+
+class DeletionRequest(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     """A Facebook data-deletion callback, with the code its status page answers to."""
 
     __tablename__ = "deletion_requests"
@@ -100,11 +129,12 @@ class DeletionRequest(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ModeratorGrant(db.Model):  # type: ignore[name-defined]
+class ModeratorGrant(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """A moderator added by `flask blog admin add`: a (provider, subject), or a verified email.
 
     Merged with the configured BLOG_MODERATORS (blog.auth.roles); kept in the database so that
-    every app server sees a change at once.
+    every app server sees a change at once. Its tag is `site`: whose comments get the Author
+    badge is not known without asking every identity.
     """
 
     __tablename__ = "moderator_grants"

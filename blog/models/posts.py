@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blog.database import UTCDateTime
 from blog.extensions import db
-from blog.models.base import enum_column
+from blog.models.base import SITE, TABLE_TAGS, ShownOnPages, enum_column
 
 
 class PostStatus(enum.Enum):
@@ -40,10 +42,12 @@ post_terms = Table(
     db.metadata,
     Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("term_id", Integer, ForeignKey("terms.id", ondelete="CASCADE"), primary_key=True),
+    # Terms and their counts are in every page's sidebar.
+    info={TABLE_TAGS: frozenset({SITE})},
 )
 
 
-class Term(db.Model):  # type: ignore[name-defined]
+class Term(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """A category or a tag; categories may be hierarchical (`Recruiting/Interviews`)."""
 
     __tablename__ = "terms"
@@ -55,10 +59,12 @@ class Term(db.Model):  # type: ignore[name-defined]
     slug: Mapped[str] = mapped_column(String(200))
 
 
-class Post(db.Model):  # type: ignore[name-defined]
+class Post(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """One Markdown file from posts/, rendered at sync time."""
 
     __tablename__ = "posts"
+    # Columns no page shows: a write that sets only these makes nothing stale.
+    UNSHOWN_COLUMNS = frozenset({"announced_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(100), unique=True)
@@ -90,6 +96,21 @@ class Post(db.Model):  # type: ignore[name-defined]
         back_populates="post", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    def cache_tags(self, changed: set[str] | None) -> set[str]:
+        """Every page lists posts or links to them: `site`, unless only unshown columns moved."""
+        if changed is not None and changed <= self.UNSHOWN_COLUMNS:
+            return set()
+        return {SITE}
+
+    @classmethod
+    def bulk_cache_tags(
+        cls, columns: set[str] | None, rows: Sequence[Mapping[str, Any]] | None
+    ) -> set[str]:
+        """`site`, unless the statement sets only unshown columns."""
+        if columns and columns <= cls.UNSHOWN_COLUMNS:
+            return set()
+        return {SITE}
+
     @property
     def categories(self) -> list[Term]:
         """Categories, ordered by name."""
@@ -109,7 +130,7 @@ class Post(db.Model):  # type: ignore[name-defined]
         return f"/{year}/{month}/{day}/{self.slug}/"
 
 
-class PostAlias(db.Model):  # type: ignore[name-defined]
+class PostAlias(ShownOnPages, db.Model):  # type: ignore[name-defined]
     """An old URL path that redirects to a post."""
 
     __tablename__ = "post_aliases"

@@ -132,7 +132,6 @@ def add_moderator(kind: str, ident: str, now: datetime) -> Moderator:
             db.session.add(grant)
     except IntegrityError as exc:  # another `add` of the same moderator won the race
         raise ModeratorError(f"{label} is already a moderator.") from exc
-    _refresh_badges()
     return Moderator(kind, ident, "added", now)
 
 
@@ -156,7 +155,6 @@ def remove_moderator(kind: str, ident: str) -> Moderator:
     removed = Moderator(kind, ident, "added", grant.created_at)
     with write_transaction():
         db.session.delete(grant)
-    _refresh_badges()
     return removed
 
 
@@ -219,11 +217,3 @@ def known_users(moderators: list[Moderator]) -> dict[tuple[str, str], list[str]]
             if row.display_name not in names.setdefault(key, []):
                 names[key].append(row.display_name)
     return names
-
-
-def _refresh_badges() -> None:
-    """Cached pages show the Author badge of the old list: make every one stale."""
-    from blog.cache import invalidate
-    from blog.cache.tracking import SITE
-
-    invalidate({SITE})

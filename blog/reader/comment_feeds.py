@@ -16,9 +16,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from blog.cache.http import public_page
+from blog.cache.tracking import record_shown
 from blog.clock import utcnow
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post, PostLayout
+from blog.models.base import COMMENTS
 from blog.reader import posts
 from blog.web.templating import absolute_url
 
@@ -113,6 +115,7 @@ def _feed(title: str, site_link: str, self_url: str, comments: Sequence[Comment]
 @public_page
 def all_comments() -> ResponseReturnValue:
     """The newest approved comments on the whole blog."""
+    record_shown(COMMENTS)  # any post's comments, whichever posts it loads
     title = f"Comments for {current_app.config['SITE_TITLE']}"
     comments = visible_comments(utcnow(), FEED_SIZE)
     return _feed(title, absolute_url("/"), absolute_url(request.path), comments)

@@ -1,9 +1,9 @@
-"""Listing pages (home, archives, terms) rendered once per content stamp and comment counts.
+"""Listing pages (home, archives, terms) kept until the content or their comment counts change.
 
-Which posts a listing page shows changes only with the content (the site memo's stamp); what
-else it shows of them that can change is their comment counts, which move their `post:<id>`
-tags. So the page's post ids are memoised, and the rendered page is kept in the fragment
-cache under the stamp and the versions of those tags: a kept view costs no query but one.
+Which posts a listing page shows changes only with the content (the `site` tag, and scheduled
+posts going live); what else it shows of them that can change is their comment counts, which
+move their `post:<id>` tags. So the page's post ids are kept under `site`, and the rendered page
+under `site` and those posts' tags: a kept view makes no query.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 from flask import abort, current_app, render_template
 from sqlalchemy import Select
 
-from blog.cache.fragments import link_base, versioned
-from blog.cache.site_memo import memoised, stamp
-from blog.cache.tracking import SITE, post_tag, record_post_shown
+from blog.cache.memo import kept, link_base
+from blog.cache.tracking import record_post_shown
 from blog.clock import utcnow
 from blog.comments.threads import comment_counts
 from blog.models import Post
+from blog.models.base import SITE, post_tag
 from blog.reader import posts
 
 
@@ -39,8 +39,11 @@ def listing_page(query: Select[Post], number: int, empty_ok: bool = False, **con
     # One listing, whatever its page number: the endpoint and its arguments name it.
     name = (context.get("endpoint"), repr(context.get("endpoint_args")))
     per_page = int(current_app.config["POSTS_PER_PAGE"])
-    shown = memoised(
-        ("listing", *name, number), now, lambda: _shown(query, number, per_page, name, now)
+    shown = kept(
+        ("listing-posts", *name, number),
+        (SITE,),
+        lambda: _shown(query, number, per_page, name, now),
+        now,
     )
     # An archive or term with nothing live (yet) is not found, as on WordPress: a 200 would
     # reveal a scheduled post's tags and invite crawlers to index empty pages.
@@ -48,11 +51,10 @@ def listing_page(query: Select[Post], number: int, empty_ok: bool = False, **con
         abort(404)
     for post_id in shown.post_ids:
         record_post_shown(post_id)
-    base = link_base()
-    key = ("listing", stamp(now), *name, number, base)
+    key = ("listing", *name, number, link_base())
     # What else the page shows that can change is the posts' comment counts: their tags.
     tags = (SITE, *(post_tag(post_id) for post_id in shown.post_ids))
-    return versioned(key, tags, lambda: _render(query, number, per_page, name, now, context), len)
+    return kept(key, tags, lambda: _render(query, number, per_page, name, now, context), now)
 
 
 def _shown(
@@ -73,7 +75,7 @@ def _render(
     context: dict[str, Any],
 ) -> str:
     page = posts.paginate(query, number, per_page, ("total", name), now)
-    if page is None:  # the content moved on between the memo and now: render it as it is
+    if page is None:  # the content moved on since the ids were kept: render it as it is
         abort(404)
     counts = comment_counts([p.id for p in page.posts])
     return render_template("listing.html", page=page, comment_counts=counts, **context)

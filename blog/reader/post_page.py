@@ -1,9 +1,9 @@
-"""The post page: a shell rendered once per content stamp, around a comment section per request.
+"""The post page: a shell kept until the content changes, around a comment section per request.
 
 Everything on a post page but its comment section (header, article, share links, neighbours,
-sidebar) changes only when a sync changes the content or a scheduled post goes live: that is
-the site memo's stamp. So the shell is rendered once per stamp, post and link base, kept in the
-fragment cache, and each request renders only the comment section, which differs per viewer.
+sidebar) changes only when a sync changes the content (the `site` tag) or a scheduled post goes
+live. So the shell is kept in the memo under `site` per post and link base, and each request
+renders only the comment section, which differs per viewer.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from markupsafe import Markup
 from werkzeug.http import generate_etag
 
 from blog.auth.session import has_session_cookie
-from blog.cache.fragments import cached, link_base
-from blog.cache.site_memo import stamp
+from blog.cache.memo import kept, link_base
 from blog.cache.tracking import record_post_shown
 from blog.models import Post, PostLayout
+from blog.models.base import SITE
 from blog.reader import posts
 
 # Where the comment section goes. A post's own HTML could hold the same comment, but nothing
@@ -52,15 +52,10 @@ class PostShell:
 
 def post_shell(slug: str, now: datetime) -> PostShell | None:
     """The live post or page at `slug`, rendered but for its comments; None when there is none."""
-    base = link_base()
-    shell = cached(("post-shell", stamp(now), slug, base), lambda: _render(slug, now), _size)
+    shell = kept(("post-shell", slug, link_base()), (SITE,), lambda: _render(slug, now), now)
     if shell is not None:
         record_post_shown(shell.id)
     return shell
-
-
-def _size(shell: PostShell | None) -> int:
-    return shell.size if shell is not None else 0
 
 
 def _render(slug: str, now: datetime) -> PostShell | None:

@@ -1,4 +1,4 @@
-"""Reading published posts: every reader page is a query here (site-wide ones memoised)."""
+"""Reading published posts: every reader page is a query here (site-wide ones kept)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import lazyload, load_only
 
-from blog.cache.site_memo import memoised
+from blog.cache.memo import kept
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
+from blog.models.base import SITE
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,13 @@ def paginate(
 ) -> Page | None:
     """A page of a query, newest first; None when the page number is past the end.
 
-    With a `count_key` (and `now`), the total is memoised until the content changes.
+    With a `count_key` (and `now`), the total is kept until the content changes.
     """
 
     def count() -> int:
         return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
-    total = count() if count_key is None or now is None else memoised(count_key, now, count)
+    total = count() if count_key is None or now is None else kept(count_key, (SITE,), count, now)
     pages = max(1, math.ceil(total / per_page))
     if number < 1 or number > pages:
         return None
@@ -146,8 +147,8 @@ class Article:
 
 
 def live_article(post_id: int | None, now: datetime) -> Article | None:
-    """The post a comment form may name (a live post, not a page), answered from the site memo:
-    posting a comment reads no post row."""
+    """The post a comment form may name (a live post, not a page), kept until the content
+    changes: posting a comment reads no post row."""
     if post_id is None:
         return None
 
@@ -159,7 +160,7 @@ def live_article(post_id: int | None, now: datetime) -> Article | None:
             post.id, post.slug, post.path, post.title, post.published_at, post.comments_open
         )
 
-    return memoised(("live-article", post_id), now, build)
+    return kept(("live-article", post_id), (SITE,), build, now)
 
 
 def unpublished(now: datetime) -> Select[Post]:
@@ -228,7 +229,7 @@ def with_term(term: Term, now: datetime) -> Select[Post]:
 
 def neighbours(post: Post, now: datetime) -> tuple[Link | None, Link | None]:
     """The previous (older) and next (newer) live posts, as links."""
-    return memoised(("neighbours", post.id), now, lambda: _neighbours(post, now))
+    return kept(("neighbours", post.id), (SITE,), lambda: _neighbours(post, now), now)
 
 
 def _neighbours(post: Post, now: datetime) -> tuple[Link | None, Link | None]:
@@ -279,7 +280,7 @@ def pages(now: datetime) -> list[Link]:
         )
         return [Link(p.title, p.path) for p in found]
 
-    return memoised("pages", now, build)
+    return kept("pages", (SITE,), build, now)
 
 
 def term_counts(kind: TermKind, now: datetime) -> list[tuple[TermRef, int]]:
@@ -296,4 +297,4 @@ def term_counts(kind: TermKind, now: datetime) -> list[tuple[TermRef, int]]:
         ).all()
         return [(TermRef(k, name, slug), count) for k, name, slug, count in rows]
 
-    return memoised(("term_counts", kind), now, build)
+    return kept(("term_counts", kind), (SITE,), build, now)

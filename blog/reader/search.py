@@ -9,9 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, text
 
+from blog.cache.tracking import invalidate_on_commit
 from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models import Post, PostStatus
+from blog.models.base import SITE
 
 _START, _STOP = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -34,6 +36,8 @@ def index_post(post_id: int, title: str, body_text: str) -> None:
     """Add or replace a post in the search index (PostgreSQL indexes by expression)."""
     if not _is_sqlite():
         return
+    # The cache reads no SQL text: this writer names the tag search results are kept under.
+    invalidate_on_commit(db.session(), {SITE})
     db.session.execute(text("DELETE FROM post_search WHERE rowid = :id"), {"id": post_id})
     db.session.execute(
         text("INSERT INTO post_search (rowid, title, text) VALUES (:id, :title, :text)"),

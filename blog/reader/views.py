@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from blog.cache.fragments import cached, link_base
 from blog.cache.http import public_page
-from blog.cache.site_memo import stamp
+from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.models import PostLayout, TermKind
+from blog.models.base import SITE
 from blog.reader import posts, search
 from blog.reader.listing_page import listing_page
 from blog.reader.post_page import post_page, post_shell
@@ -42,9 +42,8 @@ def search_page(query: str, number: int) -> ResponseReturnValue:
     """Ranked full-text results with highlighted snippets, kept until the content changes."""
     query = query.strip()[:200]
     now = utcnow()
-    base = link_base()
-    key = ("search", stamp(now), query, number, base)
-    return cached(key, lambda: _render_search(query, number, now), len)
+    key = ("search", query, number, link_base())
+    return kept(key, (SITE,), lambda: _render_search(query, number, now), now)
 
 
 def _render_search(query: str, number: int, now: datetime) -> str:

@@ -1,17 +1,30 @@
-"""Rendered fragments (post shells, comment threads, listings) with the full-page cache off:
-kept between requests, never stale after a write, never shared where they are personal."""
+"""The memo (post shells, comment threads, listings, site-wide counts) with the page cache off:
+kept between requests, never stale after a write or once a scheduled post goes live, never
+shared where it is personal."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from blog.cache.fragments import FragmentCache, fragment_cache
+from blog.cache.memo import (
+    ENTRY_OVERHEAD,
+    Memo,
+    footprint,
+    kept,
+    memo,
+    read_versions_first,
+    tag_versions,
+)
 from blog.clock import FrozenClock, utcnow
+from blog.config import ConfigError, load_settings
 from blog.extensions import db
 from blog.models import Avatar, CommentStatus, User
 from tests.conftest import sync
@@ -42,25 +55,45 @@ def page(app: Flask, path: str = ESSAY) -> str:
     return response.get_data(as_text=True)
 
 
-def test_the_cache_drops_the_least_recently_used_to_stay_in_its_bytes() -> None:
-    cache = FragmentCache(max_bytes=3000)
-    cache.put("a", "A", 900)
-    cache.put("b", "B", 900)
-    assert cache.get("a") == "A"  # now the most recently used
-    cache.put("c", "C", 900)
-    assert cache.get("b") is None
-    assert (cache.get("a"), cache.get("c")) == ("A", "C")
-    assert cache.used <= 3000
-    cache.put("huge", "H", 5000)
-    assert cache.get("huge") is None and len(cache) == 2
+@dataclass(frozen=True)
+class Shell:
+    """A value shaped like the ones pages keep."""
+
+    html: bytes
+    count: int
+
+
+def test_the_memo_drops_the_least_recently_used_to_stay_in_its_bytes() -> None:
+    each = footprint("a" * 600) + ENTRY_OVERHEAD
+    values = Memo(max_bytes=3 * each)
+    for key in "abc":
+        values.put(key, key * 600)
+    assert values.get("a") == "a" * 600  # now the most recently used
+    values.put("d", "d" * 600)
+    assert values.get("b") != "b" * 600  # the least recently used went
+    assert (values.get("a"), values.get("c"), values.get("d")) == ("a" * 600, "c" * 600, "d" * 600)
+    assert values.used <= 3 * each
+    values.put("huge", "h" * 10 * each)  # larger than the whole memo: not kept
+    assert values.get("huge") != "h" * 10 * each and len(values) == 3
+
+
+def test_the_memos_setting_under_its_old_name_is_refused() -> None:
+    assert load_settings({"BLOG_MEMO_BYTES": "1024"})["MEMO_BYTES"] == 1024
+    with pytest.raises(ConfigError, match="BLOG_FRAGMENT_CACHE_BYTES is now called BLOG_MEMO"):
+        load_settings({"BLOG_FRAGMENT_CACHE_BYTES": "1024"})
+
+
+def test_a_values_footprint_counts_what_it_holds() -> None:
+    small, large = Shell(b"<p></p>", 1), Shell(b"x" * 10_000, 1)
+    assert footprint(large) - footprint(small) >= 9_000
+    assert footprint([large, large]) >= 2 * footprint(large)
 
 
 def test_a_new_comment_shows_on_the_next_view(uncached: Flask) -> None:
     alice = add_user(uncached, "Alice")
     add_comment(uncached, alice, "The first word.")
     assert "The first word." in page(uncached)
-    kept = len(fragment_cache(uncached))
-    assert kept >= 2  # the shell and the thread
+    assert len(memo(uncached)) >= 2  # the shell and the thread, at least
     assert "The first word." in page(uncached)
     add_comment(uncached, alice, "A second thought.")
     html = page(uncached)
@@ -242,21 +275,97 @@ def test_a_kept_page_makes_no_query(uncached: Flask) -> None:
     assert seen == []
 
 
-def test_a_fragment_rendered_across_a_write_is_not_kept(uncached: Flask) -> None:
+def test_a_value_built_across_a_write_is_not_kept(uncached: Flask) -> None:
     """A write that commits during a request may predate its snapshot: nothing is kept."""
-    from blog.cache import read_versions_first, tag_versions
-    from blog.cache.fragments import cached, versioned
-
     with uncached.test_request_context("/"):
         read_versions_first()
         versions = tag_versions()
         assert versions is not None
+        before = len(memo(uncached))
         versions.bump({"post:1"})  # another process commits, after this request began
-        assert cached("shell-key", lambda: "old shell", len) == "old shell"
-        assert versioned("thread-key", ("post:1",), lambda: "old thread", len) == "old thread"
-        assert fragment_cache(uncached).get("shell-key") is None
-        assert len(fragment_cache(uncached)) == 0
+        assert kept("thread-key", ("post:1",), lambda: "old thread") == "old thread"
+        assert kept("thread-key", ("post:1",), lambda: "again") == "again"
+        assert len(memo(uncached)) == before
     with uncached.test_request_context("/"):
         read_versions_first()
-        assert cached("shell-key", lambda: "new shell", len) == "new shell"
-        assert fragment_cache(uncached).get("shell-key") == "new shell"
+        assert kept("thread-key", ("post:1",), lambda: "new thread") == "new thread"
+        assert kept("thread-key", ("post:1",), lambda: "unused") == "new thread"
+        versions = tag_versions()
+        assert versions is not None
+        versions.bump({"post:1"})
+    with uncached.test_request_context("/"):
+        read_versions_first()
+        assert kept("thread-key", ("post:1",), lambda: "newer") == "newer"
+
+
+# --- site-wide reads: sidebar counts, navigation, totals -----------------------------------
+
+
+def sidebar_counts(app: Flask) -> dict[str, int]:
+    """Category name -> count, as the sidebar of the home page shows them."""
+    html = page(app, "/")
+    section = html.split('id="categories-heading"', 1)[1].split("</nav>", 1)[0]
+    return {name: int(n) for name, n in re.findall(r">([^<>]+)</a> \((\d+)\)", section)}
+
+
+def nav_pages(app: Flask) -> list[str]:
+    """The titles of the standalone pages in the site navigation."""
+    html = page(app, "/")
+    return re.findall(r'<li><a href="/[a-z-]+/">([^<]+)</a></li>', html.split("</nav>", 1)[0])
+
+
+def test_a_sync_refreshes_counts_pages_and_totals(
+    make_app: Make, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    write_post("one", categories=["Recruiting"])
+    app = make_app(PAGE_CACHE=False)
+    assert sidebar_counts(app) == {"Recruiting": 1}
+    assert nav_pages(app) == []
+
+    write_post("two", categories=["Recruiting", "Careers"], date="2024-02-01 09:00")
+    write_post("colophon", title="Colophon", layout="page")
+    report = sync(app)
+    assert len(report.added) == 2
+    assert sidebar_counts(app) == {"Careers": 1, "Recruiting": 2}
+    assert nav_pages(app) == ["Colophon"]
+    older = page(app, "/2024/02/01/two/")
+    assert 'rel="prev"' in older and "One" in older.split('rel="prev"', 1)[1][:200]
+
+    (posts_dir / "one.md").unlink()
+    sync(app)
+    assert sidebar_counts(app) == {"Careers": 1, "Recruiting": 1}
+    assert 'rel="prev"' not in page(app, "/2024/02/01/two/")
+
+
+@pytest.mark.parametrize("page_cache_on", [False, True])
+def test_a_scheduled_post_shows_once_its_time_comes(
+    make_app: Make, write_post: Callable[..., Path], clock: FrozenClock, page_cache_on: bool
+) -> None:
+    """No write happens when a scheduled post goes live: its time ends what was kept."""
+    write_post("now", categories=["Recruiting"])
+    later = clock.now() + timedelta(hours=1)
+    write_post("later", categories=["Careers"], date=later.strftime("%Y-%m-%d %H:%M"))
+    app = make_app(POSTS_PER_PAGE=1, PAGE_CACHE=page_cache_on)
+    path = later.strftime("/%Y/%m/%d/later/")
+    assert sidebar_counts(app) == {"Recruiting": 1}
+    assert app.test_client().get("/page/2/").status_code == 404
+    assert app.test_client().get(path).status_code == 404
+    clock.advance(minutes=59)
+    assert sidebar_counts(app) == {"Recruiting": 1}
+    clock.advance(minutes=1)
+    assert sidebar_counts(app) == {"Careers": 1, "Recruiting": 1}
+    assert app.test_client().get("/page/2/").status_code == 200
+    assert "Later" in page(app, path)
+    assert 'rel="next"' in page(app, "/2024/01/15/now/")
+
+
+def test_a_sync_in_another_process_is_seen_at_the_next_request(
+    make_app: Make, write_post: Callable[..., Path]
+) -> None:
+    write_post("one", categories=["Recruiting"])
+    reader = make_app(SYNC_ON_START=False, PAGE_CACHE=False)
+    sync(reader)
+    assert sidebar_counts(reader) == {"Recruiting": 1}
+    write_post("two", categories=["Recruiting"], date="2024-02-01 09:00")
+    make_app()  # another process of the same blog: its start-up sync adds "two"
+    assert sidebar_counts(reader) == {"Recruiting": 2}
