@@ -109,9 +109,14 @@ def load_settings(
 
 def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
     """`google:123, email:me@example.com` -> {("google", "123"), ("email", "me@example.com")}."""
-    from blog.auth.roles import parse_moderators as parse
-
-    return parse(value)
+    entries = set()
+    for raw in value.split(","):
+        kind, _, ident = raw.strip().partition(":")
+        if kind and ident:
+            kind = kind.strip().lower()
+            ident = ident.strip().lower() if kind == "email" else ident.strip()
+            entries.add((kind, ident))
+    return frozenset(entries)
 
 
 def auth_settings(env: dict[str, str], production: bool) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Database plumbing: aware UTC timestamps, SQLite pragmas and write transactions."""
+"""Database plumbing: SQLite pragmas, the WAL switch and write transactions."""
 
 from __future__ import annotations
 
@@ -7,40 +7,14 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from blog.extensions import db
 
 _BEGIN_OPTION = "blog_begin"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Refuse naive datetimes and normalise to UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Return aware UTC datetimes."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from blog.config import PROJECT_ROOT
 
 # Named constraints keep Alembic migrations (and SQLite batch mode) deterministic.
 NAMING_CONVENTION = {
@@ -42,4 +42,6 @@ def init_migrations(app: Flask) -> None:
     from flask_migrate import Migrate
 
     if "migrate" not in app.extensions:
-        Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+        # The project's migrations/ folder sits beside the package (app.root_path).
+        migrations = Path(app.root_path).parent / "migrations"
+        Migrate(app, db, directory=str(migrations), render_as_batch=True)

@@ -15,8 +15,9 @@ from sqlalchemy import inspect, select
 
 from blog.auth.accounts import link_profile, login_profile
 from blog.auth.providers import Profile
-from blog.auth.roles import is_moderator, moderator_user_ids, parse_moderators
+from blog.auth.roles import is_moderator, moderator_user_ids
 from blog.clock import utcnow
+from blog.config import parse_moderators
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Identity, ModeratorGrant, User

@@ -19,9 +19,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import logout_user
 
 from blog.auth import accounts
-from blog.auth.providers import enabled_providers
+from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import pop_notice, viewer
-from blog.auth.views import LINK_KEY, begin_login, provider_label
+from blog.auth.views import LINK_KEY, begin_login
 from blog.clock import utcnow
 from blog.models import User
 

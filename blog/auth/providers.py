@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app
+
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import OAuth
 
@@ -125,6 +127,12 @@ PROVIDERS: dict[str, Provider] = {
         _oidc_profile("oidc"), email_trusted=False,
     ),
 }  # fmt: skip
+
+
+def provider_label(name: str) -> str:
+    """A provider's display name (the generic OIDC row's label is configurable)."""
+    settings = current_app.config["AUTH_PROVIDERS"].get(name, {})
+    return str(settings.get("label") or PROVIDERS[name].label)
 
 
 def enabled_providers(config: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -24,18 +24,6 @@ EMAIL = "email"
 _MEMO_KEY = "blog.moderator_ids"
 
 
-def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
-    """`google:123, email:me@example.com` -> {("google", "123"), ("email", "me@example.com")}."""
-    entries = set()
-    for raw in value.split(","):
-        kind, _, ident = raw.strip().partition(":")
-        if kind and ident:
-            kind = kind.strip().lower()
-            ident = ident.strip().lower() if kind == EMAIL else ident.strip()
-            entries.add((kind, ident))
-    return frozenset(entries)
-
-
 def configured_moderators(config: Any) -> frozenset[tuple[str, str]]:
     """The moderators the configuration lists (BLOG_MODERATORS, the dev author)."""
     return frozenset(config.get("MODERATORS", frozenset()))

@@ -21,7 +21,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from blog.auth import accounts
-from blog.auth.providers import PROVIDERS, Profile, enabled_providers
+from blog.auth.drafts import DRAFT_KEY, save_draft
+from blog.auth.providers import PROVIDERS, Profile, enabled_providers, provider_label
 from blog.auth.session import (
     NEXT_KEY,
     PROVIDER_KEY,
@@ -31,7 +32,6 @@ from blog.auth.session import (
     viewer,
 )
 from blog.clock import utcnow
-from blog.comments.drafts import DRAFT_KEY, save_draft
 from blog.extensions import csrf, db
 from blog.models import Post
 from blog.web.formdata import parse_int
@@ -46,12 +46,6 @@ STATE_PREFIX = "_state_"
 # Logins started but never finished (closed tab, denied, failed) that are kept: each one costs
 # about 250 bytes of cookie, and a cookie over 4 KB is silently dropped by the browser.
 MAX_PENDING_LOGINS = 3
-
-
-def provider_label(name: str) -> str:
-    """A provider's display name (the generic OIDC row's label is configurable)."""
-    settings = current_app.config["AUTH_PROVIDERS"].get(name, {})
-    return str(settings.get("label") or PROVIDERS[name].label)
 
 
 def _client(name: str) -> Any:

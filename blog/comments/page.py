@@ -9,12 +9,12 @@ from typing import Any
 from flask import current_app, render_template, session
 from werkzeug.http import generate_etag
 
+from blog.auth.drafts import draft_for
 from blog.auth.providers import enabled_providers
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.comments import service
-from blog.comments.drafts import draft_for
 from blog.comments.form_timing import sign_started
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
@@ -57,7 +57,7 @@ def comment_context(
 
     A form shown back after a refusal keeps the time it was first shown (`started`).
     """
-    from blog.auth.views import provider_label
+    from blog.auth.providers import provider_label
 
     user = viewer()
     limits = rules()

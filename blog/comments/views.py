@@ -17,10 +17,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 
+from blog.auth.drafts import discard_draft, save_draft
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments import service
-from blog.comments.drafts import discard_draft, save_draft
 from blog.comments.form_timing import read_started
 from blog.comments.page import rules
 from blog.comments.rules import Submission

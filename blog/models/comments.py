@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models.base import (
     COMMENTS,
@@ -22,6 +21,7 @@ from blog.models.base import (
 )
 from blog.models.people import User
 from blog.models.posts import Post
+from blog.models.types import UTCDateTime
 
 
 class CommentStatus(enum.Enum):

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models.base import NotShownOnPages, enum_column
+from blog.models.types import UTCDateTime
 
 
 class MailStatus(enum.Enum):

@@ -15,9 +15,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models.base import NotShownOnPages, ShownOnPages, commented_post_tags
+from blog.models.types import UTCDateTime
 
 
 class User(NotShownOnPages, db.Model):  # type: ignore[name-defined]

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models.base import SITE, TABLE_TAGS, ShownOnPages, enum_column
+from blog.models.types import UTCDateTime
 
 
 class PostStatus(enum.Enum):

@@ -43,7 +43,7 @@ def moderators_only() -> None:
 @bp.context_processor
 def helpers() -> dict[str, object]:
     """Template helpers for the admin pages."""
-    from blog.auth.views import provider_label
+    from blog.auth.providers import provider_label
 
     return {"provider_label": provider_label}
 

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, text
 
 from blog.cache.tracking import invalidate_on_commit
-from blog.database import UTCDateTime
 from blog.extensions import db
 from blog.models import Post, PostStatus
 from blog.models.base import SITE
+from blog.models.types import UTCDateTime
 
 _START, _STOP = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -20,6 +21,15 @@ from blog.reader.post_page import post_page, post_shell
 from blog.reader.previews import preview_or_404
 
 bp = Blueprint("reader", __name__)
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    """The standalone pages and categories every page's navigation lists (read when shown)."""
+    return {
+        "nav_pages": lambda: posts.pages(utcnow()),
+        "nav_categories": lambda: posts.term_counts(TermKind.CATEGORY, utcnow()),
+    }
 
 
 def _per_page() -> int:

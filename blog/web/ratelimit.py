@@ -130,9 +130,9 @@ def _comment_kept(message: str) -> Response:
 
 def _login_draft_kept() -> bool:
     """Keep the logged-out form's comment, as the login start would have (same origin only)."""
+    from blog.auth.drafts import save_draft
     from blog.auth.views import same_origin
     from blog.clock import utcnow
-    from blog.comments.drafts import save_draft
     from blog.models import Post
 
     post_id = parse_int(request.form.get("post_id"))

@@ -1,4 +1,8 @@
-"""Template globals and filters: site settings, dates in the site's zone, absolute URLs."""
+"""Template helpers: site settings, dates in the site's zone, absolute URLs.
+
+Request plumbing that services and views alike use; it knows nothing of posts or comments
+(the reader adds the navigation it shows on every page).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-
-from blog.clock import utcnow
-from blog.models import TermKind
-from blog.reader import posts
 
 
 def absolute_url(path: str) -> str:
@@ -56,6 +56,4 @@ def register_template_helpers(app: Flask) -> None:
                 "language": cfg["SITE_LANGUAGE"],
                 "author": cfg["SITE_AUTHOR"],
             },
-            "nav_pages": lambda: posts.pages(utcnow()),
-            "nav_categories": lambda: posts.term_counts(TermKind.CATEGORY, utcnow()),
         }

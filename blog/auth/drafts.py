@@ -1,4 +1,4 @@
-"""Half-written comments kept server-side; the session only holds the draft's random id."""
+"""Half-written comments kept server-side across a login round trip (the session holds an id)."""
 
 from __future__ import annotations
 
