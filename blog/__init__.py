@@ -1,4 +1,9 @@
-"""The blog: create_app() builds a configured Flask application."""
+"""The blog: create_app() builds a configured Flask application.
+
+The areas are imported inside the factory's functions, not at the top: Python runs this file
+before any submodule, and the content layer's render processes, the benchmark and the tools
+import `blog.content` or `blog.config` alone, without paying for every area of the app.
+"""
 
 from __future__ import annotations
 

@@ -15,10 +15,13 @@ from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
 
 from blog.backup import BackupError, backup, restore
+from blog.cache import clear_page_cache
 from blog.clock import utcnow
 from blog.content.frontmatter import slugify
 from blog.extensions import db, init_migrations
+from blog.mail.worker import run_worker
 from blog.models import Post, PostLayout, PostStatus
+from blog.moderation import moderators as mods
 from blog.publishing.hooks import run_sync, schema_ready
 from blog.publishing.sync import check_posts, post_files
 
@@ -121,8 +124,6 @@ def list_posts() -> None:
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between polls.")
 def send_mail(once: bool, interval: float) -> None:
     """Send queued mail (with retries) and announce new posts; polls until stopped."""
-    from blog.mail.worker import run_worker
-
     if not schema_ready():
         raise click.ClickException("the database has no schema: run `flask db upgrade` first")
     counts = run_worker(current_app._get_current_object(), once, interval)  # type: ignore[attr-defined]
@@ -156,8 +157,6 @@ def restore_command(source: Path, yes: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     # Cached pages (in process, in Redis) show the old database.
-    from blog.cache import clear_page_cache
-
     clear_page_cache()
     click.echo(f"restored from {source}")
 
@@ -165,8 +164,6 @@ def restore_command(source: Path, yes: bool) -> None:
 @blog_cli.command("cache-clear")
 def cache_clear() -> None:
     """Forget every cached page: in this process and in Redis."""
-    from blog.cache import clear_page_cache
-
     clear_page_cache()
     click.echo("page cache cleared")
 
@@ -187,8 +184,6 @@ def _moderator_arguments(command: Callable[..., None]) -> Callable[..., None]:
 @_moderator_arguments
 def admin_add(moderator: str | None, email: str | None) -> None:
     """Make PROVIDER:SUBJECT (e.g. google:1234567890), or --email ADDRESS, a moderator."""
-    from blog.moderation import moderators as mods
-
     try:
         added = mods.add_moderator(*mods.parse_target(moderator, email), utcnow())
     except mods.ModeratorError as exc:
@@ -202,8 +197,6 @@ def admin_add(moderator: str | None, email: str | None) -> None:
 @_moderator_arguments
 def admin_remove(moderator: str | None, email: str | None) -> None:
     """Remove a moderator that `admin add` added (configured ones live in BLOG_MODERATORS)."""
-    from blog.moderation import moderators as mods
-
     try:
         kind, ident = mods.parse_target(moderator, email)
         removed = mods.remove_moderator(kind, ident)
@@ -217,8 +210,6 @@ def admin_remove(moderator: str | None, email: str | None) -> None:
 @admin.command("list")
 def admin_list() -> None:
     """Every moderator: configured (BLOG_MODERATORS) and added, with who they are."""
-    from blog.moderation import moderators as mods
-
     try:
         found = mods.list_moderators()
     except mods.ModeratorError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from blog.auth import account_views, facebook, views
 from blog.auth.session import SignedCookieSessions
 from blog.extensions import db, login_manager
 from blog.models import User
@@ -11,8 +12,6 @@ from blog.models import User
 
 def init_auth(app: Flask) -> None:
     """Set up Flask-Login, sessions and the auth blueprints (provider clients come later)."""
-    from blog.auth import account_views, facebook, views
-
     # No eager current_user in templates: anonymous pages must not touch the session.
     app.session_interface = SignedCookieSessions()
     login_manager.init_app(app, add_context_processor=False)

@@ -10,7 +10,7 @@ from flask import current_app, render_template, session
 from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
-from blog.auth.providers import enabled_providers
+from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
@@ -57,8 +57,6 @@ def comment_context(
 
     A form shown back after a refusal keeps the time it was first shown (`started`).
     """
-    from blog.auth.providers import provider_label
-
     user = viewer()
     limits = rules()
     draft = draft_for(post.id) if body is None and has_session_cookie() else None

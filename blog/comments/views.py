@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
 )
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
@@ -27,7 +28,7 @@ from blog.comments.rules import Submission
 from blog.extensions import db
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
-from blog.models import Avatar, Comment, CommentStatus
+from blog.models import Avatar, Comment, CommentStatus, User
 from blog.reader import posts
 from blog.reader.post_page import post_page_response, post_shell
 from blog.web.formdata import parse_int
@@ -113,8 +114,6 @@ def create() -> ResponseReturnValue:
 
 
 def _session_provider() -> str | None:
-    from flask import session
-
     value = session.get(PROVIDER_KEY)
     return value if isinstance(value, str) else None
 
@@ -200,8 +199,6 @@ def fallback_avatar(user_id: int) -> ResponseReturnValue:
     """A generated picture: the initial on a colour picked from the user id."""
     name = "?"
     if user_id:
-        from blog.models import User
-
         user = db.session.get(User, user_id)
         name = (user.display_name.strip()[:1] if user and user.display_name.strip() else "?") or "?"
     colour = AVATAR_COLOURS[int(hashlib.sha256(str(user_id).encode()).hexdigest(), 16) % 7]

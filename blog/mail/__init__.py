@@ -7,7 +7,9 @@ import threading
 
 from flask import Flask
 
+from blog.mail import views
 from blog.mail.notify import after_sync
+from blog.mail.worker import start_background_sender
 from blog.publishing.hooks import add_sync_listener
 
 log = logging.getLogger(__name__)
@@ -17,8 +19,6 @@ SENDER_KEY = "blog.mail.sender"
 def init_mail(app: Flask) -> None:
     """Register the mail pages and the announcements after a sync; in development, the
     background sender when MAIL_BACKGROUND."""
-    from blog.mail import views
-
     app.register_blueprint(views.bp)
     add_sync_listener(app, after_sync)
     if not app.config.get("MAIL_BACKGROUND"):
@@ -38,6 +38,4 @@ def init_mail(app: Flask) -> None:
             return
         with lock:
             if SENDER_KEY not in app.extensions:
-                from blog.mail.worker import start_background_sender
-
                 app.extensions[SENDER_KEY] = start_background_sender(app)

@@ -17,6 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from blog.auth.providers import provider_label
 from blog.auth.roles import is_moderator
 from blog.auth.session import PROVIDER_KEY, pop_notice, set_notice, viewer
 from blog.clock import utcnow
@@ -43,8 +44,6 @@ def moderators_only() -> None:
 @bp.context_processor
 def helpers() -> dict[str, object]:
     """Template helpers for the admin pages."""
-    from blog.auth.providers import provider_label
-
     return {"provider_label": provider_label}
 
 

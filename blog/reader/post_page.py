@@ -19,6 +19,7 @@ from werkzeug.http import generate_etag
 from blog.auth.session import has_session_cookie
 from blog.cache.memo import kept, link_base
 from blog.cache.tracking import record_post_shown
+from blog.comments.page import anonymous_section, render_section
 from blog.models import Post, PostLayout
 from blog.models.base import SITE
 from blog.reader import posts
@@ -88,7 +89,6 @@ def render_post_page(shell: PostShell, **comment_args: Any) -> bytes:
     """The whole page: the shell with this request's comment section in its slot."""
     if shell.layout is not PostLayout.POST:
         return shell.before + shell.after
-    from blog.comments.page import render_section
 
     return shell.before + render_section(shell, **comment_args).encode() + shell.after
 
@@ -105,8 +105,6 @@ def post_page(shell: PostShell) -> Response:
         # A Reply link's form names its parent: not the section every other reader shares.
         body, etag = render_post_page(shell), None
     else:
-        from blog.comments.page import anonymous_section
-
         section = anonymous_section(shell)
         body = shell.before + section.html + shell.after
         etag = generate_etag(f"{shell.digest}.{section.digest}".encode())

@@ -7,12 +7,22 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from blog.cache.http import public_page
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
+from blog.content.images import safe_media_path
 from blog.models import PostLayout, TermKind
 from blog.models.base import SITE
 from blog.reader import posts, search
@@ -146,10 +156,6 @@ def _term_listing(kind: TermKind, slug: str, number: int, label: str) -> Respons
 @bp.get("/media/<path:filename>")
 def media(filename: str) -> ResponseReturnValue:
     """Images that live beside the posts."""
-    from flask import send_file
-
-    from blog.content.images import safe_media_path
-
     path = safe_media_path(current_app.config["POSTS_DIR"], filename)
     if path is None:
         abort(404)

@@ -9,7 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blog.auth.session import viewer
 from blog.clock import utcnow
+from blog.comments.views import LOG_IN_TO_POST, comment_kept, edit_kept
 from blog.extensions import db
 from blog.reader import posts
 
@@ -61,9 +63,6 @@ CSRF_EXPIRED = (
 
 def keep_comment_after_csrf_failure() -> ResponseReturnValue | None:
     """An expired comment or edit form loses nothing: it comes back filled, with a note."""
-    from blog.auth.session import viewer
-    from blog.comments.views import LOG_IN_TO_POST, comment_kept, edit_kept
-
     if request.endpoint == "comments.create":
         return comment_kept(400, CSRF_EXPIRED if viewer() else LOG_IN_TO_POST)
     if request.endpoint == "comments.edit":

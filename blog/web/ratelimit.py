@@ -26,7 +26,12 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 
+from blog.auth.drafts import save_draft
+from blog.auth.views import same_origin
+from blog.clock import utcnow
+from blog.comments.views import comment_kept
 from blog.extensions import db
+from blog.models import Post
 from blog.web.formdata import parse_int
 
 log = logging.getLogger(__name__)
@@ -122,19 +127,12 @@ def _error_page(message: str) -> Response:
 
 def _comment_kept(message: str) -> Response:
     """The post page with the comment back in the box, as the comment service's refusals do."""
-    from blog.comments.views import comment_kept
-
     kept = comment_kept(429, message)
     return kept or _error_page(message.replace("; your comment is kept below", ""))
 
 
 def _login_draft_kept() -> bool:
     """Keep the logged-out form's comment, as the login start would have (same origin only)."""
-    from blog.auth.drafts import save_draft
-    from blog.auth.views import same_origin
-    from blog.clock import utcnow
-    from blog.models import Post
-
     post_id = parse_int(request.form.get("post_id"))
     if post_id is None or not same_origin() or db.session.get(Post, post_id) is None:
         return False

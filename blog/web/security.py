@@ -10,6 +10,8 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from blog.auth.providers import enabled_providers
+
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=(), interest-cohort=()"
@@ -27,8 +29,6 @@ def _origin(url: str) -> str | None:
 
 def provider_origins(app: Flask) -> list[str]:
     """Origins the login form may post to or be redirected through (the enabled providers')."""
-    from blog.auth.providers import enabled_providers
-
     origins = set()
     for settings in enabled_providers(app.config).values():
         for key in ("authorize_url", "metadata_url"):
