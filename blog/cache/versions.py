@@ -10,9 +10,8 @@ already checked needs one stat per hit, not one per tag.
 Without Redis the versions live in a folder under the instance path, one file per tag, and a
 bump appends one byte to the file: O_APPEND writes are atomic between processes, so the size
 only ever grows and two bumps can never produce the same version (a file's mtime could: the
-kernel stamps it with a clock that ticks every few milliseconds). Reading a version is an
-os.stat, a couple of microseconds, so checking a cached page costs no query and no network
-round trip, and every gunicorn worker on the machine sees another's write at once. The inode
+kernel stamps it with a clock that ticks every few milliseconds). Reading a version is one
+os.stat, so checking a cached page costs no query and no network round trip, and every gunicorn worker on the machine sees another's write at once. The inode
 number is part of the version, so a folder deleted by hand cannot bring an old version back.
 Several machines need BLOG_REDIS_URL: then the versions are Redis counters (INCR).
 """
