@@ -17,14 +17,15 @@ from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db, init_migrations
 from tests.support.databases import (
+    TableEmptier,
     postgres_reachable,
     skip_or_fail,
     sqlite_url,
     throwaway_postgres_database,
-    truncate_all,
 )
 from tests.support.live import LiveServer
 from tests.support.oauth_site import OAuthSite, start_oauth_site
+from tests.support.ports import worker_suffix
 from tests.support.smtp_server import AUTHOR, SMTPServer
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -120,13 +121,14 @@ def database_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[str]:
-    """A PostgreSQL database migrated to head once per session; tests empty it after use."""
+    """A PostgreSQL database migrated to head once per session (so once per xdist worker, each
+    worker its own database); tests empty it after use (empty_postgres)."""
     from flask_migrate import upgrade
 
     reason = postgres_reachable()
     if reason:
         skip_or_fail(reason)
-    with throwaway_postgres_database() as url:
+    with throwaway_postgres_database(f"blog_test_{worker_suffix()}") as url:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
@@ -142,6 +144,14 @@ def migrated_postgres() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def empty_postgres(migrated_postgres: str) -> Iterator[TableEmptier]:
+    """Empties this worker's PostgreSQL database after each test, on one kept connection."""
+    emptier = TableEmptier(migrated_postgres)
+    yield emptier
+    emptier.dispose()
+
+
 @pytest.fixture
 def database_url(
     database_backend: str, migrated_sqlite: Path, tmp_path: Path, request: pytest.FixtureRequest
@@ -152,9 +162,9 @@ def database_url(
         shutil.copyfile(migrated_sqlite, path)
         yield sqlite_url(path)
         return
-    url = request.getfixturevalue("migrated_postgres")
-    yield url
-    truncate_all(url)
+    emptier: TableEmptier = request.getfixturevalue("empty_postgres")
+    yield request.getfixturevalue("migrated_postgres")
+    emptier()
 
 
 @pytest.fixture
