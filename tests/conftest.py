@@ -27,6 +27,7 @@ from tests.support.live import LiveServer
 from tests.support.oauth_site import OAuthSite, start_oauth_site
 from tests.support.ports import worker_suffix
 from tests.support.smtp_server import AUTHOR, SMTPServer
+from tests.support.templates import share_compiled_templates
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SECURITY_DATA = SHARED / "testdata" / "security"
@@ -193,6 +194,7 @@ def make_app(
         }
         config.update(overrides)
         app = create_app(config)
+        share_compiled_templates(app.jinja_env)
         apps.append(app)
         return app
 
