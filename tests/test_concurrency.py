@@ -131,7 +131,10 @@ def _prepare(url: str, posts_dir: Path) -> None:
 
 
 def _run_writers(url: str, posts_dir: Path) -> dict[int, list[str]]:
-    context = multiprocessing.get_context("spawn")
+    # Each writer is a fresh process that builds its own app and connections, as an app server
+    # does; a fork server that imported the app once starts them without importing it again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     start = context.Barrier(PROCESSES)
     results = context.Queue()
     workers = [
