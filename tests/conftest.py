@@ -196,6 +196,10 @@ def make_app(
             "FLOOD_SECONDS": 0,
             "RATELIMIT_ENABLED": False,
             "DEV_IDP": False,
+            # Shared by every xdist worker if taken from a developer's BLOG_* variables: a test
+            # that wants Redis or nginx's folder passes its own (with a key prefix of its own).
+            "REDIS_URL": "",
+            "STATIC_CACHE_DIR": None,
         }
         config.update(overrides)
         app = create_app(config)
