@@ -26,8 +26,9 @@ run: db
 	PORT=$(PORT) BLOG_ENV=$${BLOG_ENV:-development} BLOG_MAIL_BACKGROUND=$${BLOG_MAIL_BACKGROUND:-1} \
 		$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# -n auto: one pytest-xdist worker per CPU; PYTEST_ARGS adds to it (PYTEST_ARGS="-n 0" runs serially).
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,21 +11,24 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
 
 from blog import create_app
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db, init_migrations
 from tests.support.databases import (
+    TableEmptier,
     postgres_reachable,
     skip_or_fail,
     sqlite_url,
     throwaway_postgres_database,
-    truncate_all,
 )
 from tests.support.live import LiveServer
 from tests.support.oauth_site import OAuthSite, start_oauth_site
+from tests.support.ports import worker_suffix
 from tests.support.smtp_server import AUTHOR, SMTPServer
+from tests.support.templates import share_compiled_templates
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SECURITY_DATA = SHARED / "testdata" / "security"
@@ -120,13 +123,14 @@ def database_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[str]:
-    """A PostgreSQL database migrated to head once per session; tests empty it after use."""
+    """A PostgreSQL database migrated to head once per session (so once per xdist worker, each
+    worker its own database); tests empty it after use (empty_postgres)."""
     from flask_migrate import upgrade
 
     reason = postgres_reachable()
     if reason:
         skip_or_fail(reason)
-    with throwaway_postgres_database() as url:
+    with throwaway_postgres_database(f"blog_test_{worker_suffix()}") as url:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
@@ -138,8 +142,20 @@ def migrated_postgres() -> Iterator[str]:
         init_migrations(app)
         with app.app_context():
             upgrade()
+            # A throwaway database need not outlive a crash: commits skip waiting for the disk.
+            name = db.engine.url.database
+            db.session.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+            db.session.commit()
             db.engine.dispose()
         yield url
+
+
+@pytest.fixture(scope="session")
+def empty_postgres(migrated_postgres: str) -> Iterator[TableEmptier]:
+    """Empties this worker's PostgreSQL database after each test, on one kept connection."""
+    emptier = TableEmptier(migrated_postgres)
+    yield emptier
+    emptier.dispose()
 
 
 @pytest.fixture
@@ -152,9 +168,9 @@ def database_url(
         shutil.copyfile(migrated_sqlite, path)
         yield sqlite_url(path)
         return
-    url = request.getfixturevalue("migrated_postgres")
-    yield url
-    truncate_all(url)
+    emptier: TableEmptier = request.getfixturevalue("empty_postgres")
+    yield request.getfixturevalue("migrated_postgres")
+    emptier()
 
 
 @pytest.fixture
@@ -180,9 +196,14 @@ def make_app(
             "FLOOD_SECONDS": 0,
             "RATELIMIT_ENABLED": False,
             "DEV_IDP": False,
+            # Shared by every xdist worker if taken from a developer's BLOG_* variables: a test
+            # that wants Redis or nginx's folder passes its own (with a key prefix of its own).
+            "REDIS_URL": "",
+            "STATIC_CACHE_DIR": None,
         }
         config.update(overrides)
         app = create_app(config)
+        share_compiled_templates(app.jinja_env)
         apps.append(app)
         return app
 

@@ -11,11 +11,14 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
+from blog.auth.providers import Profile
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Avatar, Comment, Identity, User
 from tests.support.auth_helpers import (
     ESSAY,
+    client_comment,
+    client_login,
     comment_html,
     form_data,
     logged_in,
@@ -107,16 +110,21 @@ def test_linking_happens_only_from_the_account_page(site: OAuthSite) -> None:
     assert len(identities(site)) == 2
 
 
-def test_download_my_data(site: OAuthSite) -> None:
-    http, _page = logged_in(site, "google", "zoe")
-    first = new_comment_id(post_comment(site, http, "My first *comment*"))
-    new_comment_id(post_comment(site, http, "And a reply", first))
-    response = http.get(site.url + "/account/data.json")
+def test_download_my_data(essay: Path, make_app: Callable[..., Flask]) -> None:
+    # About the download, not the login: the reader logs in through the test client.
+    app = make_app()
+    zoe = identity("zoe")
+    profile = Profile("google", zoe.subject("google"), zoe.name, zoe.email, True, None)
+    http = client_login(app, profile)
+    first = client_comment(http, "My first *comment*")
+    form = form_data(http.get(ESSAY).text, "/comments/")
+    client_comment(http, "And a reply", form={**form, "parent_id": str(first)})
+    response = http.get("/account/data.json")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["Cache-Control"] == "private, no-store"
-    data = json.loads(response.content.decode("utf-8"))
+    data = json.loads(response.get_data().decode("utf-8"))
     assert data["user"]["display_name"] == "Zoë Ångström-Łukasz 山田"
     assert data["user"]["email"] == "zoe@example.com"
     assert [(i["provider"], i["subject"]) for i in data["identities"]] == [
@@ -124,7 +132,7 @@ def test_download_my_data(site: OAuthSite) -> None:
     ]
     assert [c["text"] for c in data["comments"]] == ["My first *comment*", "And a reply"]
     assert all(c["post"] == ESSAY for c in data["comments"])
-    assert requests.get(site.url + "/account/data.json").status_code == 401
+    assert app.test_client().get("/account/data.json").status_code == 401
 
 
 def test_delete_account_anonymises_and_ends_every_session(site: OAuthSite) -> None:

@@ -86,7 +86,7 @@ def test_plain_copy_of_a_wal_database_misses_committed_rows(
 ) -> None:
     """Why the backup command exists: the main file alone lacks what is still in the WAL."""
     db_file = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
-    stop, committed = threading.Event(), []  # type: list[int]
+    stop, committed = threading.Event(), list[int]()
     stop.set()  # not needed: write a few synchronously
     with app.app_context():
         user = login_profile(Profile("google", "writer-2", "Writer", None, False, None), utcnow())

@@ -29,6 +29,7 @@ from tests.support.auth_helpers import (
     serve_site,
     textarea,
 )
+from tests.support.comment_client import comment_id, log_in
 from tests.support.oauth_site import OAuthSite
 
 OFFLINE_IDP = "http://127.0.0.1:9"  # nothing listens there: pages render, no login completes
@@ -169,30 +170,37 @@ def test_logged_in_page_is_private_and_every_form_has_a_token(site: OAuthSite) -
 # --- threads ---------------------------------------------------------------------------------
 
 
-def test_threads_permalinks_depth_limit_and_counts(site: OAuthSite) -> None:
-    http, _page = logged_in(site, "google", "alice")
-    chain = [new_comment_id(post_comment(site, http, "Level 1"))]
+@pytest.fixture
+def blog(essay: Path, make_app: Callable[..., Flask]) -> Flask:
+    """The blog with the essay, for readers logged in through the test client: the tests below
+    are about comments, not logins (those are the dances over HTTP in the auth tests)."""
+    return make_app()
+
+
+def test_threads_permalinks_depth_limit_and_counts(blog: Flask) -> None:
+    alice = log_in(blog, "alice")
+    chain = [comment_id(alice.post("Level 1"))]
     for level in range(2, 6):
-        chain.append(new_comment_id(post_comment(site, http, f"Level {level}", chain[-1])))
-    html = http.get(site.url + ESSAY).text
+        chain.append(comment_id(alice.post(f"Level {level}", parent_id=chain[-1])))
+    html = alice.page()
     assert comment_ids(html) == chain
-    for depth, comment_id in enumerate(chain):
-        article = comment_html(html, comment_id)
+    for depth, cid in enumerate(chain):
+        article = comment_html(html, cid)
         assert f'class="comment depth-{depth + 1}' in article
-        assert f'href="#comment-{comment_id}"' in article
-        has_reply = f"?replytocom={comment_id}#respond" in article
+        assert f'href="#comment-{cid}"' in article
+        has_reply = f"?replytocom={cid}#respond" in article
         assert has_reply is (depth < 4), depth  # no reply link at the deepest level
     assert "5 Comments" in html
     # A reply below the limit is refused with a clear message and the text kept.
-    too_deep = post_comment(site, http, "Level 6, too deep", chain[-1])
+    too_deep = alice.post("Level 6, too deep", parent_id=chain[-1])
     assert too_deep.status_code == 400
     assert "This thread is as deep as it goes; reply further up." in too_deep.text
     assert textarea(too_deep.text) == "Level 6, too deep"
     # ?replytocom prepares a reply in the form (no JavaScript needed).
-    reply_form = http.get(f"{site.url}{ESSAY}?replytocom={chain[0]}").text
+    reply_form = alice.page(f"{ESSAY}?replytocom={chain[0]}")
     assert form_data(reply_form, "/comments/")["parent_id"] == str(chain[0])
     # The home page counts the comments too.
-    home = requests.get(site.url + "/").text
+    home = blog.test_client().get("/").text
     assert re.search(r'href="' + re.escape(ESSAY) + r'#comments">5 Comments', home)
 
 
@@ -292,10 +300,10 @@ preformatted <b>
 # Not a heading ![no image](https://example.com/x.png) <div onclick="x()">raw</div>"""
 
 
-def test_markdown_subset_is_rendered_and_sanitised(site: OAuthSite) -> None:
-    http, _page = logged_in(site)
-    comment_id = new_comment_id(post_comment(site, http, MARKDOWN))
-    article = comment_html(http.get(site.url + ESSAY).text, comment_id)
+def test_markdown_subset_is_rendered_and_sanitised(blog: Flask) -> None:
+    reader = log_in(blog)
+    cid = comment_id(reader.post(MARKDOWN))
+    article = comment_html(reader.page(), cid)
     content = article[article.index('<div class="comment-content">') :]
     for fragment in (
         "<em>emphasis</em>",
@@ -318,9 +326,8 @@ def test_markdown_subset_is_rendered_and_sanitised(site: OAuthSite) -> None:
         assert banned not in content, banned
 
 
-def test_length_limit_has_a_clear_message(site: OAuthSite) -> None:
-    http, _page = logged_in(site)
-    response = post_comment(site, http, "x" * 5001)
+def test_length_limit_has_a_clear_message(blog: Flask) -> None:
+    response = log_in(blog).post("x" * 5001)
     assert response.status_code == 400
     assert "Your comment is 5,001 characters long; the limit is 5,000. Please shorten it." in (
         response.text
@@ -331,63 +338,59 @@ def test_length_limit_has_a_clear_message(site: OAuthSite) -> None:
 # --- edit and delete -------------------------------------------------------------------------
 
 
-def test_edit_within_fifteen_minutes_only(site: OAuthSite, clock: FrozenClock) -> None:
-    http, _page = logged_in(site, "facebook", "zoe")
-    comment_id = new_comment_id(post_comment(site, http, "First version"))
+def test_edit_within_fifteen_minutes_only(blog: Flask, clock: FrozenClock) -> None:
+    zoe = log_in(blog, "zoe", provider="facebook")
+    cid = comment_id(zoe.post("First version"))
+    edit = f"/comments/{cid}/edit"
     clock.advance(minutes=14)
-    form = http.get(f"{site.url}/comments/{comment_id}/edit")
+    form = zoe.client.get(edit)
     assert form.status_code == 200 and textarea(form.text) == "First version"
-    data = form_data(form.text, f"/comments/{comment_id}/edit")
-    edited = http.post(
-        f"{site.url}/comments/{comment_id}/edit", data={**data, "comment": "Second version"}
+    data = form_data(form.text, edit)
+    edited = zoe.client.post(
+        edit, data={**data, "comment": "Second version"}, follow_redirects=True
     )
     assert edited.status_code == 200
-    article = comment_html(edited.text, comment_id)
+    article = comment_html(edited.text, cid)
     assert "Second version" in article and "(edited)" in article
-    assert f"/comments/{comment_id}/edit" in article
+    assert edit in article
     # An edit that breaks a rule comes back with the text intact.
-    empty = http.post(f"{site.url}/comments/{comment_id}/edit", data={**data, "comment": " "})
+    empty = zoe.client.post(edit, data={**data, "comment": " "})
     assert empty.status_code == 400 and "Your comment is empty" in empty.text
     clock.advance(minutes=2)  # 16 minutes after posting
-    page = http.get(site.url + ESSAY).text
-    assert f"/comments/{comment_id}/edit" not in comment_html(page, comment_id)
-    assert http.get(f"{site.url}/comments/{comment_id}/edit").status_code == 403
-    late = http.post(
-        f"{site.url}/comments/{comment_id}/edit", data={**data, "comment": "Third version"}
-    )
+    assert edit not in comment_html(zoe.page(), cid)
+    assert zoe.client.get(edit).status_code == 403
+    late = zoe.client.post(edit, data={**data, "comment": "Third version"})
     assert late.status_code == 403
     assert "Comments can be edited for 15 minutes after posting." in late.text
-    assert "Third version" not in http.get(site.url + ESSAY).text
+    assert "Third version" not in zoe.page()
     # Deleting still works, any time.
     clock.advance(days=30)
-    delete = form_data(http.get(site.url + ESSAY).text, f"/comments/{comment_id}/delete")
-    assert http.post(f"{site.url}/comments/{comment_id}/delete", data=delete).status_code == 200
-    assert comment_ids(http.get(site.url + ESSAY).text) == []
+    delete = form_data(zoe.page(), f"/comments/{cid}/delete")
+    deleted = zoe.client.post(f"/comments/{cid}/delete", data=delete, follow_redirects=True)
+    assert deleted.status_code == 200
+    assert comment_ids(zoe.page()) == []
 
 
-def test_delete_leaves_a_placeholder_only_where_there_are_replies(site: OAuthSite) -> None:
-    alice, _page = logged_in(site, "google", "alice")
-    bob, _page = logged_in(site, "x", "bob")
-    parent = new_comment_id(post_comment(site, alice, "Parent by Alice"))
-    reply = new_comment_id(post_comment(site, bob, "Reply by Bob", parent))
-    lonely = new_comment_id(post_comment(site, alice, "Nobody answers this"))
+def test_delete_leaves_a_placeholder_only_where_there_are_replies(blog: Flask) -> None:
+    alice = log_in(blog, "alice")
+    bob = log_in(blog, "bob", "Bob", provider="x")
+    parent = comment_id(alice.post("Parent by Alice"))
+    reply = comment_id(bob.post("Reply by Bob", parent_id=parent))
+    lonely = comment_id(alice.post("Nobody answers this"))
     # Bob cannot edit or delete Alice's comment.
-    page = bob.get(site.url + ESSAY)
-    token = form_data(page.text, "/comments/")["csrf_token"]
-    assert (
-        bob.post(f"{site.url}/comments/{parent}/delete", data={"csrf_token": token}).status_code
-        == 404
-    )
-    assert bob.get(f"{site.url}/comments/{parent}/edit").status_code == 404
-    assert f"/comments/{parent}/delete" not in comment_html(page.text, parent)
-    page = alice.get(site.url + ESSAY)
-    for comment_id in (parent, lonely):
-        data = form_data(page.text, f"/comments/{comment_id}/delete")
-        gone = alice.post(
-            f"{site.url}/comments/{comment_id}/delete", data=data, allow_redirects=False
-        )
+    page = bob.page()
+    token = form_data(page, "/comments/")["csrf_token"]
+    refused = bob.client.post(f"/comments/{parent}/delete", data={"csrf_token": token})
+    assert refused.status_code == 404
+    assert bob.client.get(f"/comments/{parent}/edit").status_code == 404
+    assert f"/comments/{parent}/delete" not in comment_html(page, parent)
+    page = alice.page()
+    for cid in (parent, lonely):
+        data = form_data(page, f"/comments/{cid}/delete")
+        gone = alice.client.post(f"/comments/{cid}/delete", data=data)
         assert gone.status_code == 303 and gone.headers["Location"] == ESSAY + "#comments"
-    html = requests.get(site.url + ESSAY).text
+    anonymous = blog.test_client()
+    html = anonymous.get(ESSAY).text
     assert comment_ids(html) == [parent, reply]
     placeholder = comment_html(html, parent)
     assert "This comment was deleted." in placeholder
@@ -395,9 +398,8 @@ def test_delete_leaves_a_placeholder_only_where_there_are_replies(site: OAuthSit
     assert "Reply by Bob" in comment_html(html, reply)
     assert "1 Comment" in html
     # Deleting the reply too removes the whole thread.
-    page = bob.get(site.url + ESSAY)
-    bob.post(
-        f"{site.url}/comments/{reply}/delete",
-        data=form_data(page.text, f"/comments/{reply}/delete"),
+    removed = bob.client.post(
+        f"/comments/{reply}/delete", data=form_data(bob.page(), f"/comments/{reply}/delete")
     )
-    assert comment_ids(requests.get(site.url + ESSAY).text) == []
+    assert removed.status_code == 303
+    assert comment_ids(anonymous.get(ESSAY).text) == []

@@ -25,10 +25,10 @@ from blog.clock import utcnow
 from blog.comments.rules import CommentRules, Submission
 from blog.comments.service import DUPLICATE_MESSAGE, create_comment
 from blog.database import write_transaction
-from blog.extensions import db, init_migrations
+from blog.extensions import db
 from blog.models import Comment, Post, User
 from tests.support.auth_helpers import form_data, logged_in, serve_site, session_cookie, with_cookie
-from tests.support.databases import postgres_reachable, skip_or_fail, throwaway_postgres_database
+from tests.support.databases import TableEmptier
 from tests.support.oauth_site import OAuthSite
 
 PROCESSES = 8
@@ -117,26 +117,24 @@ def _write_comments(
     results.put((worker, errors))
 
 
-def _prepare(url: str, posts_dir: Path, migrate: bool) -> None:
-    from flask_migrate import upgrade
-
+def _prepare(url: str, posts_dir: Path) -> None:
     from blog.publishing.hooks import run_sync
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "POSTS_DIR": posts_dir, "SYNC_ON_START": False,
          "SYNC_ON_REQUEST": False}
     )  # fmt: skip
-    init_migrations(app)
     with app.app_context():
-        if migrate:
-            upgrade()
         run_sync()
         db.session.remove()
         db.engine.dispose()
 
 
 def _run_writers(url: str, posts_dir: Path) -> dict[int, list[str]]:
-    context = multiprocessing.get_context("spawn")
+    # Each writer is a fresh process that builds its own app and connections, as an app server
+    # does; a fork server that imported the app once starts them without importing it again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     start = context.Barrier(PROCESSES)
     results = context.Queue()
     workers = [
@@ -186,27 +184,28 @@ def _check_every_comment_stored(url: str, posts_dir: Path) -> None:
 @pytest.fixture
 def concurrency_database(
     request: pytest.FixtureRequest, migrated_sqlite: Path, tmp_path: Path
-) -> Iterator[tuple[str, bool]]:
-    """(URL, needs migrating) of an empty database for the chosen backend."""
+) -> Iterator[str]:
+    """The URL of an empty migrated database for the chosen backend: a copy of
+    the SQLite template, or this worker's PostgreSQL database, emptied afterwards."""
     if request.param == "sqlite":
         path = tmp_path / "concurrency.db"
         shutil.copyfile(migrated_sqlite, path)
-        yield f"sqlite:///{path}", False
+        yield f"sqlite:///{path}"
         return
-    reason = postgres_reachable()
-    if reason:
-        skip_or_fail(reason)
-    with throwaway_postgres_database() as url:
-        yield url, True
+    emptier: TableEmptier = request.getfixturevalue("empty_postgres")
+    try:
+        yield request.getfixturevalue("migrated_postgres")
+    finally:
+        emptier()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("concurrency_database", ["sqlite", "postgresql"], indirect=True)
 def test_eight_processes_store_every_comment(
-    concurrency_database: tuple[str, bool], essay: Path, posts_dir: Path
+    concurrency_database: str, essay: Path, posts_dir: Path
 ) -> None:
-    url, migrate = concurrency_database
-    _prepare(url, posts_dir, migrate)
+    url = concurrency_database
+    _prepare(url, posts_dir)
     reports = _run_writers(url, posts_dir)
     errors = [f"process {w}: {e}" for w, found in sorted(reports.items()) for e in found]
     locked = [e for e in errors if "database is locked" in e]

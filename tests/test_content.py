@@ -28,7 +28,9 @@ UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def parse(front: str, body: str = "Body.", name: str = "post.md", zone: ZoneInfo = UTC_ZONE):
+def parse(
+    front: str, body: str = "Body.", name: str = "post.md", zone: ZoneInfo = UTC_ZONE
+) -> tuple[PostSource | None, list[Problem]]:
     """Parse a post from its front matter lines; return (source, problems)."""
     return parse_post_text(name, f"---\n{front.strip()}\n---\n\n{body}\n", zone)
 

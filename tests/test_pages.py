@@ -7,7 +7,7 @@ import json
 import re
 import shutil
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import lxml.html
@@ -68,7 +68,7 @@ def titles(response: object) -> list[str]:
     return [text_of(a) for a in css(doc(response), "article .entry-title a")]
 
 
-PostWriter = Callable[..., None]
+PostWriter = Callable[..., object]
 SiteBuilder = Callable[..., FlaskClient]
 
 
@@ -128,7 +128,7 @@ def write_post_file(folder: Path, name: str, body: str = "Hello, readers.", **me
     (folder / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def corpus_params(name: str, every: int = 1) -> list[object]:
+def corpus_params(name: str, every: int = 1) -> Sequence[object]:
     """A bad-input corpus as parameters; one skipped parameter when the corpus is absent."""
     try:
         return list(security_corpus(name))[::every]

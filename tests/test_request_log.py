@@ -30,7 +30,7 @@ ESSAY = "/2019/06/10/making-true-connections/"
 def shipped_logging() -> dict[str, Any]:
     """The logging settings of the project's gunicorn.conf.py."""
     settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
-    return settings["logconfig_dict"]  # type: ignore[no-any-return]
+    return settings["logconfig_dict"]
 
 
 @contextmanager

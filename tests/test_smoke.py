@@ -1,9 +1,11 @@
 """The sample blog comes up: home lists the essay, the essay is at its permalink."""
 
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
 
-def test_home_lists_the_essay(essay, client: FlaskClient) -> None:
+def test_home_lists_the_essay(essay: Path, client: FlaskClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert "Making TRUE Connections" in response.get_data(as_text=True)

@@ -92,10 +92,15 @@ def local_only(route: Route) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    """Save a full-page screenshot under test-artifacts/ and return its path.
+
+    Written beside it first and then renamed: the same test on the other database, in another
+    xdist worker, may be saving the same name at the same moment (the last one stays, whole)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    partial = path.with_name(f".{name}.{os.getpid()}.png")
+    page.screenshot(path=str(partial), full_page=True)
+    partial.replace(path)
     return path
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 
 # Shared with the benchmark; re-exported for the fixtures that import them from here.
 from bench.postgres import postgres_reachable as postgres_reachable
@@ -38,6 +38,41 @@ def truncate_all(url: str) -> None:
         if names:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+class TableEmptier:
+    """Empties every table of one PostgreSQL database but the migration marker, between tests.
+
+    One engine (one pooled connection) is kept for the whole session, and one transaction of
+    DELETEs, children before parents, is far cheaper than TRUNCATE: no table is rewritten and
+    no ACCESS EXCLUSIVE lock is taken. Ids are not reset: no test may count on an id's value."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, pool_size=1, max_overflow=0)
+        self._tables: list[Table] | None = None
+
+    def tables(self) -> list[Table]:
+        """The tables, children first (read from the database once)."""
+        if self._tables is None:
+            metadata = MetaData()
+            metadata.reflect(bind=self.engine)
+            self._tables = [
+                table
+                for table in reversed(metadata.sorted_tables)
+                if table.name != "alembic_version"
+            ]
+        return self._tables
+
+    def __call__(self) -> None:
+        """Delete every row."""
+        tables = self.tables()
+        with self.engine.begin() as connection:
+            for table in tables:
+                connection.execute(table.delete())
+
+    def dispose(self) -> None:
+        """Close the kept connection."""
+        self.engine.dispose()
 
 
 def sqlite_url(path: Path) -> str:

@@ -58,6 +58,7 @@ def csrf_token(client: FlaskClient) -> str:
         raw = session.setdefault("csrf_token", secrets.token_hex(20))
     app = client.application
     secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    assert secret is not None
     return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
 

@@ -20,13 +20,7 @@ from werkzeug.test import TestResponse
 from blog.clock import utcnow
 from blog.extensions import db
 from blog.models import MailMessage, Subscription, User
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.ports import free_port as free_port
 
 
 @dataclass
