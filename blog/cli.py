@@ -39,7 +39,7 @@ class MigrationCommands(click.Command):
         **extra: Any,
     ) -> click.Context:
         """The context of Flask-Migrate's own group, which then parses and runs the command."""
-        from flask_migrate.cli import db as commands
+        from flask_migrate.cli import db as commands  # Alembic loads only for `flask db`
 
         if parent is not None:
             init_migrations(parent.ensure_object(ScriptInfo).load_app())

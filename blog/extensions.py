@@ -39,7 +39,7 @@ def init_migrations(app: Flask) -> None:
     Not in the factory: Flask-Migrate imports Alembic, a tenth of a second that no serving
     worker needs (the schema guard in blog.web.ops reads the version table itself).
     """
-    from flask_migrate import Migrate
+    from flask_migrate import Migrate  # see above: Alembic loads only here
 
     if "migrate" not in app.extensions:
         # The project's migrations/ folder sits beside the package (app.root_path).

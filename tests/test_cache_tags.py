@@ -1,11 +1,9 @@
 """Each model declares the cache tags a write of its rows makes stale, and every write path is
-seen: ORM rows, bulk statements by their table's model, raw SQL by what its writer names. The
-cache itself imports no domain module."""
+seen: ORM rows, bulk statements by their table's model, raw SQL by what its writer names. (That
+the cache imports no domain module is import-linter's to check: pyproject.toml.)"""
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +17,6 @@ from blog.auth.providers import Profile
 from blog.cache import page_cache
 from blog.cache.tracking import invalidate_on_commit
 from blog.clock import utcnow
-from blog.config import PROJECT_ROOT
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, Post, post_terms
@@ -28,12 +25,6 @@ from tests.support.moderation_helpers import ESSAY, add_comment, add_user
 
 Make = Callable[..., Flask]
 TITLE = "Making TRUE Connections"
-CACHE = PROJECT_ROOT / "blog" / "cache"
-# What the cache may build on: the layers below it (DESIGN.md), the tag names beside the models,
-# and request plumbing.
-ALLOWED = ("blog.cache", "blog.clock", "blog.config", "blog.database", "blog.extensions")
-ALLOWED_MODULES = ("blog.models.base", "blog.web.request_log", "blog.web.security")
-MEASURED = re.compile(r"\d\s*m?s\b")
 
 
 def counts(app: Flask) -> tuple[int, int]:
@@ -142,44 +133,3 @@ def test_linking_a_moderators_identity_gives_their_comments_the_badge(
         profile = Profile("google", "alice-google", "Alice", None, False, None)
         link_profile(alice, profile, utcnow() + timedelta(seconds=1))
     assert 'class="author-badge"' in page(app)
-
-
-def imports(path: Path) -> list[tuple[ast.stmt, str, bool]]:
-    """Each import in a module: the statement, the module, whether it sits inside a function."""
-    found = []
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        inside = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        for stmt in ast.walk(node) if inside else (body if isinstance(body, list) else []):
-            if isinstance(stmt, ast.Import):
-                found.extend((stmt, alias.name, inside) for alias in stmt.names)
-            elif isinstance(stmt, ast.ImportFrom) and stmt.module:
-                found.append((stmt, stmt.module, inside))
-    return found
-
-
-def test_the_cache_imports_no_domain_module() -> None:
-    """Domain knowledge reaches the cache as hooks the app hands it (blog/reader/shown.py)."""
-    wrong = [
-        f"{path.name}: {module}"
-        for path in sorted(CACHE.glob("*.py"))
-        for _stmt, module, _inside in imports(path)
-        if module.startswith("blog")
-        and module not in ALLOWED_MODULES
-        and not any(module == a or module.startswith(a + ".") for a in ALLOWED)
-    ]
-    assert wrong == []
-
-
-def test_an_import_inside_a_cache_function_says_what_it_saves() -> None:
-    """One made inside a function only to dodge a cycle is a cycle to untangle instead: each
-    says the start-up time it saves."""
-    silent = []
-    for path in sorted(CACHE.glob("*.py")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for stmt, module, inside in imports(path):
-            _code, _hash, comment = lines[stmt.lineno - 1].partition("#")
-            if inside and not MEASURED.search(comment):
-                silent.append(f"{path.name}:{stmt.lineno} {module}")
-    assert silent == []

@@ -17,6 +17,7 @@ def init_auth(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     login_manager.session_protection = None  # sessions are ended by generation instead
     if app.config.get("DEV_IDP"):
+        # The local identity provider is loaded only where it is enabled.
         from blog.auth.devmode import enable_dev_idp
 
         enable_dev_idp(app)

@@ -87,7 +87,7 @@ def _forget_pending_logins(keep: int) -> None:
 
 def begin_login(name: str, next_path: str, anchor: str = "#respond") -> ResponseReturnValue:
     """Redirect to the provider; on a provider that cannot even be reached, go back with a note."""
-    from blog.auth.dance import PROVIDER_ERRORS
+    from blog.auth.dance import PROVIDER_ERRORS  # Authlib loads with the first login
 
     client = _client(name)
     session[NEXT_KEY] = next_path
@@ -126,7 +126,7 @@ def start() -> ResponseReturnValue:
 @bp.get("/callback/<provider>")
 def callback(provider: str) -> ResponseReturnValue:
     """Finish the dance: check state, nonce and PKCE, log in, return to the draft."""
-    from blog.auth.dance import PROVIDER_ERRORS, failure_message
+    from blog.auth.dance import PROVIDER_ERRORS, failure_message  # as in begin_login
 
     if provider not in PROVIDERS:
         abort(404)

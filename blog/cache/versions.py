@@ -11,9 +11,10 @@ Without Redis the versions live in a folder under the instance path, one file pe
 bump appends one byte to the file: O_APPEND writes are atomic between processes, so the size
 only ever grows and two bumps can never produce the same version (a file's mtime could: the
 kernel stamps it with a clock that ticks every few milliseconds). Reading a version is one
-os.stat, so checking a cached page costs no query and no network round trip, and every gunicorn worker on the machine sees another's write at once. The inode
-number is part of the version, so a folder deleted by hand cannot bring an old version back.
-Several machines need BLOG_REDIS_URL: then the versions are Redis counters (INCR).
+os.stat, so checking a cached page costs no query and no network round trip, and every
+gunicorn worker on the machine sees another's write at once. The inode number is part of
+the version, so a folder deleted by hand cannot bring an old version back. Several machines
+need BLOG_REDIS_URL: then the versions are Redis counters (INCR).
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def parse_target(target: str | None, email: str | None) -> tuple[str, str]:
 def _dev_entries() -> frozenset[tuple[str, str]]:
     if not current_app.config.get("DEV_IDP"):
         return frozenset()
-    from blog.devidp import identity
+    from blog.devidp import identity  # loaded only where the local provider is enabled
 
     author = identity("author")
     return frozenset((name, author.subject(name)) for name in ("google", "x", "facebook"))
