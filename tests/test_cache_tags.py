@@ -18,7 +18,7 @@ from blog.cache import page_cache
 from blog.cache.tracking import invalidate_on_commit
 from blog.clock import utcnow
 from blog.database import write_transaction
-from blog.extensions import db
+from blog.extensions import Base, db
 from blog.models import Comment, Post, post_terms
 from blog.models.base import SITE, TABLE_TAGS, NotShownOnPages, ShownOnPages, post_tag
 from tests.support.moderation_helpers import ESSAY, add_comment, add_user
@@ -45,11 +45,11 @@ def test_every_model_declares_its_tags_or_that_no_page_shows_it() -> None:
     """A new model (or table) cannot escape invalidation by saying nothing."""
     undeclared = [
         mapper.class_.__name__
-        for mapper in db.Model.registry.mappers
+        for mapper in Base.registry.mappers
         if not issubclass(mapper.class_, ShownOnPages | NotShownOnPages)
     ]
     assert undeclared == []
-    modelled = {table for mapper in db.Model.registry.mappers for table in mapper.tables}
+    modelled = {table for mapper in Base.registry.mappers for table in mapper.tables}
     bare = [
         table.name
         for table in db.metadata.tables.values()

@@ -23,7 +23,7 @@ def test_at_most_eight_modules_sit_directly_in_the_package() -> None:
 def local_imports(path: Path) -> list[int]:
     """Line numbers of the imports made inside a function (not under TYPE_CHECKING)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    found = []
+    found: list[int] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             found.extend(

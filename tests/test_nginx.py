@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 from bench.nginx_local import (
     MARK_HEADER,
@@ -71,12 +71,12 @@ def add_probes(app: Flask) -> None:
     served = itertools.count()
 
     @app.get("/probe/forwarded/")
-    def forwarded() -> object:
+    def forwarded() -> Response:
         seen = {"host": request.host, "scheme": request.scheme, "remote": request.remote_addr}
         return jsonify({**dict(request.headers), **seen})
 
     @app.get("/probe/public-with-cookie/")
-    def public_with_cookie() -> object:
+    def public_with_cookie() -> Response:
         # Marked public, as a page the app got wrong would be: only the cookie says personal.
         response = app.response_class(f"answer {next(served)}", mimetype="text/plain")
         response.headers["Cache-Control"] = "public, max-age=60"

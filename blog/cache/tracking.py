@@ -26,8 +26,9 @@ from typing import Any
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.expression import TableClause
 
-from blog.extensions import db
+from blog.extensions import Base, db
 from blog.models.base import SITE, TABLE_TAGS
 
 log = logging.getLogger(__name__)
@@ -108,10 +109,10 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
 
 
 @lru_cache(maxsize=1)
-def _bulk_declarations() -> dict[Table, BulkTags]:
+def _bulk_declarations() -> dict[TableClause, BulkTags]:
     """Each table's answer for a statement on many rows: its model's, or its own `info`."""
-    found: dict[Table, BulkTags] = {}
-    for mapper in db.Model.registry.mappers:  # type: ignore[attr-defined]
+    found: dict[TableClause, BulkTags] = {}
+    for mapper in Base.registry.mappers:
         declared = getattr(mapper.class_, "bulk_cache_tags", None)
         if declared is None:
             declared = _everything
