@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     # The factory loads the areas, not `import blog`: see the module docstring.
     from blog.cache import init_page_cache, serve_cached_pages
+    from blog.cli import building_for_a_command
     from blog.publishing.hooks import register_sync_hooks
     from blog.reader.shown import content_hooks
     from blog.web.formdata import DatabaseIntConverter
@@ -50,7 +51,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     # Before the start-up sync, so that its writes invalidate; the reader answers about posts.
     init_page_cache(app, content_hooks())
-    register_sync_hooks(app)
+    # An app built for `flask db ...` or `flask blog sync` leaves posts/ to the command.
+    register_sync_hooks(app, at_start=not building_for_a_command())
     serve_cached_pages(app)  # after the sync hook: in development an edit syncs before a hit
     return app
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, ScriptInfo
+from flask.cli import AppGroup, ScriptInfo, run_command
 from sqlalchemy import select
 
 from blog.backup import BackupError, backup, restore
@@ -26,6 +26,14 @@ from blog.publishing.hooks import run_sync, schema_ready
 from blog.publishing.sync import check_posts, post_files
 
 blog_cli = AppGroup("blog", help="Write, check and publish posts.")
+
+
+def building_for_a_command() -> bool:
+    """True while `flask` builds the app to run a command on it, not to serve it (`flask run`)."""
+    # `flask` loads the app inside a click context: the group's, to find an app command, or
+    # a built-in command's own (`run`, `shell`, `routes`). Servers such as gunicorn have none.
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command is not run_command
 
 
 class MigrationCommands(click.Command):
@@ -87,7 +95,8 @@ def check() -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
     # Count files, not the posts that parsed: a broken file was checked too.
-    click.echo(f"{len(post_files(posts_dir))} posts checked, {len(problems)} problems")
+    checked = _counted(len(post_files(posts_dir)), "post")
+    click.echo(f"{checked} checked, {_counted(len(problems), 'problem')}")
     if problems:
         sys.exit(1)
 
@@ -103,8 +112,12 @@ def sync() -> None:
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged, "
-        f"{len(report.problems)} problems"
+        f"{_counted(len(report.problems), 'problem')}"
     )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @blog_cli.command("list")

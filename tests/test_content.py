@@ -240,9 +240,9 @@ def test_a_bad_post_is_skipped_and_logged_while_the_others_are_served(
     write_post("good-post", title="Good Post", body="All is well.")
     raw, field = BAD_FILES[name]
     write_post(f"zz-{name}", raw=raw)
-    with caplog.at_level(logging.WARNING, logger="blog.publishing.sync"):
+    with caplog.at_level(logging.WARNING, logger="blog.publishing.hooks"):
         app = make_app()
-    logged = [r.getMessage() for r in caplog.records if r.name == "blog.publishing.sync"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "blog.publishing.hooks"]
     assert len(logged) == 1
     assert f"zz-{name}.md: {field}:" in logged[0]
 

@@ -1,4 +1,5 @@
-"""When posts/ is synced: at start-up, and on the next request after an edit in development."""
+"""When posts/ is synced: when an app that serves starts, and on the next request after an edit
+in development. An app built to run a `flask` command leaves it to the command."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def run_sync() -> SyncReport:
     return report
 
 
+def _sync_for_readers() -> None:
+    # Only the logs hear of what a serving app's sync skipped; `flask blog sync` prints its own.
+    for problem in run_sync().problems:
+        log.warning("post skipped: %s", problem)
+
+
 def schema_ready() -> bool:
     """True when migrations have created the tables."""
     try:
@@ -51,15 +58,15 @@ def schema_ready() -> bool:
         return False
 
 
-def register_sync_hooks(app: Flask) -> None:
-    """Sync at start-up and, in development, whenever posts/ changes."""
+def register_sync_hooks(app: Flask, at_start: bool) -> None:
+    """Sync at start-up (if `at_start`) and, in development, whenever posts/ changes."""
     state: dict[str, int | None] = {"signature": None}
-    if app.config["SYNC_ON_START"]:
+    if at_start and app.config["SYNC_ON_START"]:
         with app.app_context():
             if schema_ready():
                 if app.config["SYNC_ON_REQUEST"]:
                     state["signature"] = posts_signature(app.config["POSTS_DIR"])
-                run_sync()
+                _sync_for_readers()
             else:
                 log.warning("database has no schema yet: run `flask db upgrade`")
 
@@ -72,5 +79,5 @@ def register_sync_hooks(app: Flask) -> None:
                 return
             with _lock:
                 if signature != state["signature"] and schema_ready():
-                    run_sync()
+                    _sync_for_readers()
                     state["signature"] = signature

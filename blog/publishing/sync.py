@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +20,6 @@ from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
 from blog.reader.search import index_post
-
-log = logging.getLogger(__name__)
 
 # Bump when rendering changes, so every post is re-rendered at the next sync.
 RENDER_VERSION = "1"
@@ -216,8 +213,6 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
             # Fresh planner statistics: without them SQLite picks ix_posts_status and sorts
             # every post for each listing and previous/next query.
             db.session.execute(text("ANALYZE"))
-    for problem in report.problems:
-        log.warning("post skipped: %s", problem)
     return report
 
 
