@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -156,6 +157,78 @@ def test_an_empty_blog_has_valid_feeds(make_app: Callable[..., Flask]) -> None:
     assert rss.findall("channel/item") == []
     atom = parse(client, "/feed/atom/", "application/atom+xml")
     assert atom.findall("atom:entry", NS) == []
+
+
+@pytest.fixture
+def filed(write_post: Callable[..., Path], make_app: Callable[..., Flask]) -> FlaskClient:
+    """Posts in categories and tags, and a draft and a scheduled post with terms of their own."""
+    write_post("first", title="First", date="2024-03-01", categories=["Recruiting"], tags=["calls"])
+    write_post(
+        "second",
+        title="Second & More",
+        date="2024-03-02",
+        categories=["Recruiting/Interviews"],
+        tags=["Job Search", "calls"],
+    )
+    write_post("other", title="Other", date="2024-03-03", categories=["Negotiation"])
+    write_post("wip", title="Draft", date="2024-03-04", tags=["calls", "unfinished"], draft="true")
+    write_post("later", title="Future", date="2027-01-01", tags=["calls", "upcoming"])
+    return make_app().test_client()
+
+
+@pytest.mark.parametrize(
+    ("page", "name", "expected"),
+    [
+        # A category's feed has its subcategories' posts, as its page has.
+        ("/category/recruiting/", "Recruiting Category", ["Second & More", "First"]),
+        ("/category/recruiting/interviews/", "Recruiting/Interviews Category", ["Second & More"]),
+        ("/tag/calls/", "calls Tag", ["Second & More", "First"]),
+        ("/tag/job-search/", "Job Search Tag", ["Second & More"]),
+    ],
+)
+def test_category_and_tag_pages_have_their_own_rss_feed(
+    filed: FlaskClient, page: str, name: str, expected: list[str]
+) -> None:
+    html = lxml.html.fromstring(filed.get(page).get_data(as_text=True))
+    links = html.xpath('//head/link[@rel="alternate"][@type="application/rss+xml"]')
+    assert [(link.get("href"), link.get("title")) for link in links] == [
+        ("/feed/", "True Connections » Feed"),
+        (f"{page}feed/", f"True Connections » {name} Feed"),
+    ]
+    rss = parse(filed, f"{page}feed/", "application/rss+xml")
+    assert (rss.tag, rss.get("version")) == ("rss", "2.0")
+    channel = rss.find("channel")
+    assert channel is not None
+    assert [i.findtext("title") for i in channel.findall("item")] == expected
+    assert channel.findtext("title") == f"{name.rsplit(' ', 1)[0]} \u2013 True Connections"
+    assert channel.findtext("link") == f"{SITE}{page}"  # the term's page, not the feed
+    self_link = channel.find("atom:link", NS)
+    assert self_link is not None
+    assert (self_link.get("rel"), self_link.get("href")) == ("self", f"{SITE}{page}feed/")
+    first = channel.find("item")
+    assert first is not None
+    assert first.findtext("link") == f"{SITE}/2024/03/02/second/"
+    assert "Hello, readers." in (first.findtext("content:encoded", namespaces=NS) or "")
+
+
+def test_a_term_feed_is_not_found_unless_the_term_has_live_posts(filed: FlaskClient) -> None:
+    for url in (
+        "/tag/nothing/feed/",
+        "/category/nothing/feed/",
+        "/category/recruiting/nothing/feed/",
+        "/tag/unfinished/feed/",  # a draft's only
+        "/tag/upcoming/feed/",  # a scheduled post's only
+    ):
+        assert filed.get(url).status_code == 404, url
+    upper = filed.get("/tag/Job-Search/feed/")
+    assert (upper.status_code, upper.headers["Location"]) == (301, "/tag/job-search/feed/")
+    upper = filed.get("/category/Recruiting/Interviews/feed/")
+    assert (upper.status_code, upper.headers["Location"]) == (
+        301,
+        "/category/recruiting/interviews/feed/",
+    )
+    text = filed.get("/tag/calls/feed/").get_data(as_text=True)
+    assert "Draft" not in text and "Future" not in text
 
 
 def test_sitemap_lists_every_public_url(blog: FlaskClient) -> None:

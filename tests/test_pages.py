@@ -17,9 +17,11 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from blog import create_app
+from blog.cache import page_cache
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT
 from blog.extensions import db
+from blog.models import Post
 from tests.conftest import NOW, SHARED, security_corpus
 
 SITE = "http://blog.test"
@@ -252,6 +254,84 @@ def test_a_standalone_page_lives_at_its_slug_and_stays_out_of_lists(
     assert "About Me" not in client.get("/feed/atom/").get_data(as_text=True)
 
 
+# --- WordPress's default links: /?p=ID and /?page_id=ID --------------------------------------
+
+
+@pytest.fixture
+def by_id(
+    write_post: Callable[..., Path], make_app: Callable[..., Flask]
+) -> tuple[FlaskClient, dict[str, int]]:
+    """A post, a page, a draft and a scheduled post, with their ids."""
+    write_post("hello", title="Hello", date="2024-02-10 10:00")
+    write_post("about", title="About", date="2024-01-01", layout="page")
+    write_post("wip", title="Draft", date="2024-02-01", draft="true")
+    write_post("soon", title="Soon", date="2027-01-01")
+    app = make_app()
+    with app.app_context():
+        ids = {slug: id_ for slug, id_ in db.session.execute(db.select(Post.slug, Post.id))}
+    return app.test_client(), ids
+
+
+def test_wordpress_default_links_redirect_to_the_permalink(
+    by_id: tuple[FlaskClient, dict[str, int]],
+) -> None:
+    client, ids = by_id
+    # A kept copy of the home page must not answer for it.
+    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200
+    cache = page_cache(client.application)
+    assert cache is not None and cache.hits == 1
+    for query, location in (
+        (f"p={ids['hello']}", "/2024/02/10/hello/"),
+        (f"p={ids['about']}", "/about/"),  # as on WordPress, `p` finds a page too
+        (f"page_id={ids['about']}", "/about/"),
+        (f"p={ids['hello']}&utm_source=x", "/2024/02/10/hello/"),
+        (f"page/2/?p={ids['hello']}", "/2024/02/10/hello/"),
+    ):
+        url = query if query.startswith("page/") else f"?{query}"
+        response = client.get(f"/{url}")
+        assert (response.status_code, response.headers.get("Location")) == (301, location), query
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "p=wip",
+        "p=soon",
+        "page_id=hello",  # a post is no page
+        "page_id=wip",
+        "p=999999",
+        "p=",
+        "p=abc",
+        "p=-1",
+        "p=1.5",
+        "p=%201",
+        "p=0x10",
+        "p=%EF%BC%91",  # a fullwidth digit one
+        "p=99999999999999999999999999",
+        "page_id=9223372036854775808",
+        "page_id=<script>",
+    ],
+)
+def test_wordpress_default_links_to_nothing_visible_are_not_found(
+    by_id: tuple[FlaskClient, dict[str, int]], query: str
+) -> None:
+    client, ids = by_id
+    name, _, value = query.partition("=")
+    response = client.get(f"/?{name}={ids.get(value, value)}")
+    assert response.status_code == 404, query
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_search_on_the_home_page_stays_search(by_id: tuple[FlaskClient, dict[str, int]]) -> None:
+    client, _ids = by_id
+    response = client.get("/?s=hello")
+    assert response.status_code == 200
+    assert "Search results for" in response.get_data(as_text=True)
+    found = [text_of(a) for a in css(doc(response), "article .entry-title a")]
+    assert "Hello" in found and "Draft" not in found
+
+
 @pytest.fixture
 def client_factory(make_app: Callable[..., Flask]) -> Callable[[], FlaskClient]:
     """Build the app after the test has written its posts."""
@@ -299,6 +379,31 @@ def test_year_and_month_archives(library: FlaskClient) -> None:
         assert library.get(url).status_code == 404, url
 
 
+def test_day_archives(library: FlaskClient) -> None:
+    day = library.get("/2024/03/05/")
+    assert day.status_code == 200
+    assert titles(day) == ["Screening Calls"]
+    assert "Archives: March 5, 2024" in day.get_data(as_text=True)
+    assert titles(library.get("/2023/12/31/")) == ["Old Times"]
+    # Empty, a page's date (pages stay out of archives), impossible or out of range.
+    for url in (
+        "/2024/03/06/",
+        "/2024/01/15/",
+        "/2024/02/30/",
+        "/2023/02/29/",
+        "/2024/03/00/",
+        "/2024/03/32/",
+        "/2024/13/05/",
+        "/2024/00/05/",
+        "/0000/01/01/",
+        "/0001/01/01/",
+        "/0001/",
+        "/9999/12/31/",
+        "/2024/03/05/page/2/",
+    ):
+        assert library.get(url).status_code == 404, url
+
+
 def test_hierarchical_categories_have_lowercase_urls_and_parents_include_children(
     library: FlaskClient,
 ) -> None:
@@ -325,6 +430,7 @@ def test_tag_pages(library: FlaskClient) -> None:
     assert titles(library.get("/tag/calls/")) == ["Sourcing", "Screening Calls"]
     assert titles(library.get("/tag/job-search/")) == ["Screening Calls"]
     assert library.get("/tag/Calls/").headers["Location"] == "/tag/calls/"
+    assert library.get("/tag/Calls/page/2/").headers["Location"] == "/tag/calls/page/2/"
     assert library.get("/tag/unknown/").status_code == 404
     assert titles(library.get("/tag/c-c/")) == ["Offers"]  # tags do not nest: one segment
     post = library.get("/2024/03/05/screening-calls/")
@@ -348,11 +454,11 @@ def test_previous_and_next_post_links(library: FlaskClient) -> None:
 def test_archive_and_term_listings_paginate(
     write_post: Callable[..., Path], make_app: Callable[..., Flask]
 ) -> None:
-    for day in range(1, 6):
+    for hour in range(1, 6):
         write_post(
-            f"p{day}",
-            title=f"P{day}",
-            date=f"2024-03-0{day}",
+            f"p{hour}",
+            title=f"P{hour}",
+            date=f"2024-03-05 0{hour}:00",
             categories=["Recruiting/Interviews"],
             tags=["calls"],
         )
@@ -363,6 +469,7 @@ def test_archive_and_term_listings_paginate(
         "/tag/calls/",
         "/2024/",
         "/2024/03/",
+        "/2024/03/05/",
     ):
         assert titles(client.get(base)) == ["P5", "P4"], base
         second = client.get(f"{base}page/2/")
@@ -720,6 +827,8 @@ def test_archives_go_by_the_local_date_in_the_sites_zone(
     february = client.get("/2024/02/").get_data(as_text=True)
     assert "Late Night" in january and "New Month" not in january
     assert "New Month" in february and "Late Night" not in february
+    assert titles(client.get("/2024/01/31/")) == ["Late Night"]
+    assert titles(client.get("/2024/02/01/")) == ["New Month"]
     assert client.get("/2024/01/31/late-night/").status_code == 200
     assert client.get("/0000/").status_code == 404
     assert client.get("/9999/12/").status_code == 404

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from blog.cache.http import public_page
 from blog.clock import utcnow
 from blog.extensions import db
-from blog.models import Post, PostStatus, TermKind
+from blog.models import Post, PostStatus, Term, TermKind
 from blog.reader import posts
 from blog.web.templating import absolute_url
 
@@ -20,23 +20,26 @@ if TYPE_CHECKING:
 bp = Blueprint("feeds", __name__)
 
 
-def _feed(self_url: str) -> FeedGenerator:
+def _feed(self_url: str, term: Term | None = None) -> FeedGenerator:
     # Imported by the first feed request: feedgen (and lxml) are no part of a worker's start.
     from feedgen.feed import FeedGenerator
 
     cfg = current_app.config
     now = utcnow()
+    listed = posts.live(now) if term is None else posts.with_term(term, now)
     recent = db.session.scalars(
-        posts.live(now).order_by(Post.published_at.desc(), Post.id.desc()).limit(cfg["FEED_ITEMS"])
+        listed.order_by(Post.published_at.desc(), Post.id.desc()).limit(cfg["FEED_ITEMS"])
     ).all()
+    page = "/" if term is None else url_for(f"reader.{term.kind.value}", slug=term.slug)
     fg = FeedGenerator()
-    fg.id(absolute_url("/"))
-    fg.title(cfg["SITE_TITLE"])
+    fg.id(absolute_url(page))
+    # As WordPress titles a term's feed: the term's page title.
+    fg.title(cfg["SITE_TITLE"] if term is None else f"{term.name} \u2013 {cfg['SITE_TITLE']}")
     fg.subtitle(cfg["SITE_TAGLINE"] or cfg["SITE_TITLE"])
     fg.author({"name": cfg["SITE_AUTHOR"]})
-    # feedgen uses the last link as RSS's channel <link>, which must be the site, not the feed.
+    # feedgen uses the last link as RSS's channel <link>, which must be the page, not the feed.
     fg.link(href=self_url, rel="self")
-    fg.link(href=absolute_url("/"), rel="alternate")
+    fg.link(href=absolute_url(page), rel="alternate")
     fg.language(cfg["SITE_LANGUAGE"])
     fg.updated(max((p.updated_at or p.published_at for p in recent), default=now))
     for post in reversed(recent):  # feedgen prepends entries
@@ -62,6 +65,14 @@ def _feed(self_url: str) -> FeedGenerator:
 def rss() -> Response:
     """RSS 2.0 with full content."""
     fg = _feed(absolute_url(url_for("feeds.rss")))
+    return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
+
+
+def term_rss(term: Term) -> Response:
+    """RSS 2.0 of a category's or a tag's newest posts (a category's children's too)."""
+    fg = _feed(absolute_url(request.path), term)
+    if not fg.entry():  # as its page: a 200 would reveal a scheduled post's tags
+        abort(404)
     return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
 
 

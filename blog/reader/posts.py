@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
@@ -121,6 +121,19 @@ def find_post(slug: str, now: datetime) -> Post | None:
     )
 
 
+def visible_path(post_id: int, now: datetime, layout: PostLayout | None = None) -> str | None:
+    """The path of the post or page readers can see with this id (of `layout`, if given)."""
+    query = (
+        select(Post)
+        .options(*_LINK_ONLY, load_only(Post.slug, Post.layout, Post.local_date))
+        .where(Post.id == post_id, Post.status == PostStatus.PUBLISHED, Post.published_at <= now)
+    )
+    if layout is not None:
+        query = query.where(Post.layout == layout)
+    post = db.session.scalar(query)
+    return None if post is None else post.path
+
+
 def _find_article(post_id: int, now: datetime) -> Post | None:
     """A post (not a page) readers can see, by id."""
     post = db.session.execute(_COMMENT_TARGET, {"post_id": post_id}).scalar_one_or_none()
@@ -188,29 +201,50 @@ def find_alias(path: str, now: datetime) -> Post | None:
     return post
 
 
-def in_archive(year: int, month: int | None, now: datetime, zone: ZoneInfo) -> Select[Post]:
-    """Live posts from a year, or a month of it, by the site's local date."""
-    prefix = f"{year:04d}-" if month is None else f"{year:04d}-{month:02d}-"
+def in_archive(
+    year: int, month: int | None, day: int | None, now: datetime, zone: ZoneInfo
+) -> Select[Post]:
+    """Live posts from a year, a month of it or a day, by the site's local date."""
+    fields = [f"{year:04d}", *(f"{n:02d}" for n in (month, day) if n is not None)]
+    # A year or a month is a prefix of the date ("2024-03-"); a day is the whole of it.
+    prefix = "-".join(fields) + ("-" if day is None else "")
     query = live(now).where(Post.local_date.startswith(prefix, autoescape=True))
     # The local date decides; a published_at range around it (a day wider on each side, for
     # any zone) lets the database read that period alone instead of every post since then.
-    first = _local_midnight(year, month or 1, zone)
-    if month is None or month == 12:
-        after = _local_midnight(year + 1, 1, zone)
-    else:
-        after = _local_midnight(year, month + 1, zone)
-    if first is not None:
-        query = query.where(Post.published_at >= first - timedelta(days=1))
-    if after is not None:
-        query = query.where(Post.published_at < after + timedelta(days=1))
+    first, after = _period(year, month, day)
+    since = None if first is None else _utc_midnight(first, zone, -1)
+    until = None if after is None else _utc_midnight(after, zone, 1)
+    if since is not None:
+        query = query.where(Post.published_at >= since)
+    if until is not None:
+        query = query.where(Post.published_at < until)
     return query
 
 
-def _local_midnight(year: int, month: int, zone: ZoneInfo) -> datetime | None:
+def _period(year: int, month: int | None, day: int | None) -> tuple[date | None, date | None]:
+    """The first local day of a year, month or day, and the first day after it (None: open)."""
     try:
-        return datetime(year, month, 1, tzinfo=zone) if 1 <= month <= 12 else None
-    except (ValueError, OverflowError):
-        return None  # year 0 or past 9999: that side stays open
+        first = date(year, month or 1, day or 1)
+    except ValueError:  # year 0, or no such month or day: no post has that local date
+        return None, None
+    try:
+        if day is not None:
+            after = first + timedelta(days=1)
+        elif month is None or month == 12:
+            after = date(year + 1, 1, 1)
+        else:
+            after = date(year, month + 1, 1)
+    except (ValueError, OverflowError):  # past 9999: that side stays open
+        return first, None
+    return first, after
+
+
+def _utc_midnight(day: date, zone: ZoneInfo, widen_days: int) -> datetime | None:
+    midnight = datetime.combine(day, time(), tzinfo=zone)
+    try:
+        return (midnight + timedelta(days=widen_days)).astimezone(UTC)
+    except OverflowError:  # the first or the last days there are: that side stays open
+        return None
 
 
 def find_term(kind: TermKind, slug: str) -> Term | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,12 +23,13 @@ from blog.cache.http import public_page
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.content.images import safe_media_path
-from blog.models import PostLayout, TermKind
+from blog.models import PostLayout, Term, TermKind
 from blog.models.base import SITE
-from blog.reader import posts, search
+from blog.reader import feeds, posts, search
 from blog.reader.listing_page import listing_page
 from blog.reader.post_page import post_page, post_shell
 from blog.reader.previews import preview_or_404
+from blog.web.formdata import parse_int
 
 bp = Blueprint("reader", __name__)
 
@@ -50,12 +51,24 @@ def _per_page() -> int:
 @bp.get("/page/<int:number>/")
 @public_page
 def home(number: int = 1) -> ResponseReturnValue:
-    """The newest posts with excerpts; `?s=` searches instead."""
+    """The newest posts with excerpts; `?s=` searches instead, `?p=ID` goes to a post."""
+    for name, layout in (("p", None), ("page_id", PostLayout.PAGE)):
+        if name in request.args:
+            return _by_id(request.args[name], layout)
     if "s" in request.args:
         return search_page(request.args.get("s", ""), number)
     return listing_page(
         posts.live(utcnow()), number, empty_ok=True, heading=None, endpoint="reader.home"
     )
+
+
+def _by_id(value: str, layout: PostLayout | None) -> ResponseReturnValue:
+    """WordPress's default links, `/?p=ID` (a post or page) and `/?page_id=ID`, to the permalink."""
+    post_id = parse_int(value)
+    path = None if post_id is None else posts.visible_path(post_id, utcnow(), layout)
+    if path is None:
+        abort(404)
+    return redirect(path, 301)
 
 
 def search_page(query: str, number: int) -> ResponseReturnValue:
@@ -107,18 +120,32 @@ def by_slug(slug: str) -> ResponseReturnValue:
 @bp.get("/<int(fixed_digits=4):year>/page/<int:number>/")
 @bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
 @bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/page/<int:number>/")
+@bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/")
+@bp.get(
+    "/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>"
+    "/page/<int:number>/"
+)
 @public_page
-def archive(year: int, month: int | None = None, number: int = 1) -> ResponseReturnValue:
-    """Posts from a year or a month."""
-    if month is not None and not 1 <= month <= 12:
+def archive(
+    year: int, month: int | None = None, day: int | None = None, number: int = 1
+) -> ResponseReturnValue:
+    """Posts from a year, a month or a day."""
+    try:
+        date(year, month or 1, day or 1)
+    except ValueError:  # year 0, month 13, February 30th...
         abort(404)
-    heading = f"{calendar.month_name[month]} {year}" if month else str(year)
+    if month is None:
+        heading = str(year)
+    elif day is None:
+        heading = f"{calendar.month_name[month]} {year}"
+    else:
+        heading = f"{calendar.month_name[month]} {day}, {year}"
     return listing_page(
-        posts.in_archive(year, month, utcnow(), ZoneInfo(current_app.config["TIMEZONE"])),
+        posts.in_archive(year, month, day, utcnow(), ZoneInfo(current_app.config["TIMEZONE"])),
         number,
         heading=f"Archives: {heading}",
         endpoint="reader.archive",
-        endpoint_args={"year": year, "month": month},
+        endpoint_args={"year": year, "month": month, "day": day},
     )
 
 
@@ -138,19 +165,57 @@ def tag(slug: str, number: int = 1) -> ResponseReturnValue:
     return _term_listing(TermKind.TAG, slug, number, "Tag")
 
 
+@bp.get("/category/<path:slug>/feed/")
+@public_page
+def category_feed(slug: str) -> ResponseReturnValue:
+    """RSS 2.0 of a category's posts, its subcategories' too."""
+    return _term_feed(TermKind.CATEGORY, slug)
+
+
+@bp.get("/tag/<slug>/feed/")
+@public_page
+def tag_feed(slug: str) -> ResponseReturnValue:
+    """RSS 2.0 of a tag's posts."""
+    return _term_feed(TermKind.TAG, slug)
+
+
 def _term_listing(kind: TermKind, slug: str, number: int, label: str) -> ResponseReturnValue:
-    if slug != slug.lower():
-        return redirect(url_for(request.endpoint or "reader.home", slug=slug.lower()), 301)
-    term = posts.find_term(kind, slug)
-    if term is None:
-        abort(404)
+    moved = _lowercase(slug)
+    if moved is not None:
+        return moved
+    term = _term(kind, slug)
     return listing_page(
         posts.with_term(term, utcnow()),
         number,
         heading=f"{label}: {term.name}",
         endpoint=request.endpoint,
         endpoint_args={"slug": slug},
+        feed=posts.Link(
+            f"{term.name} {label} Feed", url_for(f"reader.{kind.value}_feed", slug=slug)
+        ),
     )
+
+
+def _term_feed(kind: TermKind, slug: str) -> ResponseReturnValue:
+    moved = _lowercase(slug)
+    if moved is not None:
+        return moved
+    return feeds.term_rss(_term(kind, slug))
+
+
+def _lowercase(slug: str) -> ResponseReturnValue | None:
+    """A 301 to the same URL with the term's slug in lowercase, as WordPress answers; or None."""
+    if slug == slug.lower():
+        return None
+    args = {**(request.view_args or {}), "slug": slug.lower()}
+    return redirect(url_for(request.endpoint or "reader.home", **args), 301)
+
+
+def _term(kind: TermKind, slug: str) -> Term:
+    term = posts.find_term(kind, slug)
+    if term is None:
+        abort(404)
+    return term
 
 
 @bp.get("/media/<path:filename>")
