@@ -155,6 +155,7 @@ def auth_settings(env: dict[str, str], production: bool) -> dict[str, Any]:
             "client_secret": env.get("BLOG_OIDC_CLIENT_SECRET", ""),
             "metadata_url": f"{issuer}/.well-known/openid-configuration" if issuer else "",
             "token_auth": env.get("BLOG_OIDC_TOKEN_AUTH_METHOD", ""),
+            "avatar_hosts": _words(env.get("BLOG_OIDC_AVATAR_HOSTS", "")),
         },
     }
     any_configured = any(p["client_id"] and p["client_secret"] for p in providers.values())

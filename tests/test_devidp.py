@@ -8,6 +8,7 @@ import hmac
 import io
 import re
 import secrets
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -260,6 +261,25 @@ def test_identities_and_avatars(client: FlaskClient) -> None:
     assert response.mimetype == "image/png"
     assert Image.open(io.BytesIO(response.data)).size == (96, 96)
     assert client.get("/avatars/nobody.png").status_code == 404
+
+
+def test_avatar_switches(client: FlaskClient, idp: DevIdp) -> None:
+    idp.switches.avatar_redirect = "http://localhost/avatars/alice.png?size=96"
+    moved = client.get("/avatars/alice.png")
+    assert moved.status_code == 302 and moved.location == idp.switches.avatar_redirect
+    assert client.get("/avatars/alice.png?size=96").status_code == 200  # the target itself
+    idp.reset()
+    idp.switches.avatar_bomb_side = 1_000
+    small = client.get("/avatars/alice.png").data
+    assert Image.open(io.BytesIO(small)).size == (1_000, 1_000)
+    idp.switches.avatar_bomb_side = 20_000
+    bomb = client.get("/avatars/alice.png").data
+    assert len(bomb) < 100_000 and bomb[12:24] == b"IHDR" + struct.pack(">II", 20_000, 20_000)
+    idp.reset()
+    idp.switches.avatar_huge_bytes = 3_000_000
+    huge = client.get("/avatars/alice.png")
+    assert "Content-Length" not in huge.headers and len(huge.data) == 3_000_000
+    assert huge.data.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_consent_form_must_come_from_this_browser(client: FlaskClient, idp_app: Flask) -> None:
@@ -660,8 +680,14 @@ def test_switch_bad_id_token(client: FlaskClient, idp: DevIdp, provider: str) ->
 
 def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
     on = {"deny": True, "slow_seconds": 0.5, "bad_id_token": True, "fail": True}
-    response = client.post("/_control/switches", json=on | {"auto_identity": "zoe"})
-    assert response.get_json() == on | {"auto_identity": "zoe"}
+    avatars = {
+        "avatar_redirect": "http://127.0.0.1:9/elsewhere.png",
+        "avatar_drip_seconds": 2,
+        "avatar_huge_bytes": 10_000_000,
+        "avatar_bomb_side": 20_000,
+    }
+    response = client.post("/_control/switches", json=on | avatars | {"auto_identity": "zoe"})
+    assert response.get_json() == on | avatars | {"auto_identity": "zoe"}
     assert idp.switches.deny and idp.switches.slow_seconds == 0.5
     assert client.get("/_control/switches").get_json()["auto_identity"] == "zoe"
     for bad in (
@@ -669,6 +695,10 @@ def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
         {"nope": True},
         {"auto_identity": "mallory"},
         {"slow_seconds": -1},
+        {"avatar_redirect": "javascript:alert(1)"},
+        {"avatar_drip_seconds": "slow"},
+        {"avatar_huge_bytes": 1.5},
+        {"avatar_bomb_side": 10**9},
     ):
         assert client.post("/_control/switches", json=bad).status_code == 400
     assert client.post("/_control/switches", data="deny=true").status_code == 400
@@ -682,6 +712,10 @@ def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
         "bad_id_token": False,
         "fail": False,
         "auto_identity": None,
+        "avatar_redirect": None,
+        "avatar_drip_seconds": 0.0,
+        "avatar_huge_bytes": 0,
+        "avatar_bomb_side": 0,
     }
 
 

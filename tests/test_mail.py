@@ -132,11 +132,34 @@ def test_subscription_mail_has_one_click_headers(mail_app: Flask, smtp: SMTPServ
     (received,) = smtp.to("reader@example.net")
     url = header_url(received)
     assert url.startswith("http://blog.test/mail/unsubscribe/")
-    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received.raw_header("List-Unsubscribe-Post") == [
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+    ]
     assert received.message["Message-ID"].endswith("@blog.test>")
     assert received.message["Date"] and received.message["Auto-Submitted"] == "auto-generated"
     assert received.message["X-Blog-Notice"] is None  # bookkeeping stays in the outbox
     assert url in received.body
+
+
+@pytest.mark.sqlite_only
+def test_one_click_headers_are_plain_ascii_on_the_wire(
+    essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer
+) -> None:
+    # Gmail and Yahoo read the raw header: after unfolding it must be `<url>` itself, with no
+    # encoded-word and no fold inside the URL, however long the site's address makes it.
+    site = "https://comments-and-essays.a-rather-long-blog-name.example.org"
+    app = make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR, SITE_URL=site)
+    subscribe(app, "reader@example.net", SubscriptionKind.THREAD, essay_id(app))
+    comment(reader(app), "Hello there.")
+    send_due(app)
+    (received,) = smtp.to("reader@example.net")
+    lines = received.raw_header("List-Unsubscribe")
+    assert b"=?" not in b"".join(lines)
+    assert all(len(line) <= 998 and line.isascii() for line in lines)
+    assert header_url(received).startswith(f"{site}/mail/unsubscribe/")
+    assert received.raw_header("List-Unsubscribe-Post") == [
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+    ]
 
 
 # --- the sender: claims, backoff, an SMTP server that is down or hangs --------------------------

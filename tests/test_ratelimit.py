@@ -1,8 +1,9 @@
 """Rate limits per IP on logins and comment posts: a clear 429, nothing lost, shared via Redis,
-and counted in memory while Redis is down."""
+and counted in memory while Redis is down; under gunicorn, per worker without Redis."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -11,12 +12,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.test import TestResponse
 
+from bench.procs import WORKERS, Gunicorn, clean_env
 from blog.auth.devmode import dev_provider_settings
 from blog.config import load_settings
 from blog.web.ratelimit import LIMITER_KEY, storage_uri
@@ -271,3 +274,72 @@ def test_servers_on_one_redis_share_the_comment_count(
     assert len(statuses(one)) == COMMENT_LIMIT
     assert textarea(readers[1].page()) == body
     assert form_data(readers[1].page(), "/comments/")["comment"] == body
+
+
+# --- under gunicorn: what a reader gets from two workers -----------------------------------
+
+WORKERS_LIMIT = 4
+
+
+def login_starts_passed(database_url: str, posts_dir: Path, tmp_path: Path, **env: str) -> int:
+    """Start gunicorn (2 sync workers) and press a login button twice the limit and more from
+    one address; how many were let through."""
+    settings = {
+        "BLOG_DATABASE_URL": database_url,
+        "BLOG_POSTS_DIR": str(posts_dir),
+        "BLOG_DEV_IDP": "0",
+        "BLOG_RATELIMIT_LOGIN": f"{WORKERS_LIMIT} per minute",
+        "BLOG_X_CLIENT_ID": "x-id",
+        "BLOG_X_CLIENT_SECRET": "x-secret",
+        "BLOG_X_AUTHORIZE_URL": "http://127.0.0.1:9/x/i/oauth2/authorize",
+    }
+    with Gunicorn(
+        "tests.support.served_app:app", clean_env(settings | env), tmp_path, "limits"
+    ) as server:
+        assert WORKERS == 2
+        codes = [
+            requests.post(
+                server.url + "/auth/start",
+                data={"provider": "x", "next": "/"},
+                headers={"Origin": server.url},
+                allow_redirects=False,
+                timeout=10,
+            ).status_code
+            for _ in range(WORKERS * WORKERS_LIMIT + 2)
+        ]
+    assert set(codes) == {302, 429}, codes
+    return codes.count(302)
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only  # about where the counts live, not the database
+def test_in_memory_each_gunicorn_worker_counts_for_itself(
+    database_url: str, posts_dir: Path, tmp_path: Path
+) -> None:
+    # Without Redis the counts live in each worker's memory: an address gets the limit from
+    # each worker it happens to reach (the README says so; BLOG_REDIS_URL makes it exact).
+    passed = login_starts_passed(database_url, posts_dir, tmp_path)
+    assert WORKERS_LIMIT <= passed <= WORKERS * WORKERS_LIMIT
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only  # about where the counts live, not the database
+def test_with_redis_gunicorn_workers_share_the_count(
+    database_url: str, posts_dir: Path, tmp_path: Path
+) -> None:
+    url = redis_url()
+    prefix = f"blog-test-{secrets.token_hex(6)}"
+    overrides = {"RATELIMIT_KEY_PREFIX": prefix, "PAGE_CACHE_REDIS_PREFIX": f"{prefix}:pc:"}
+    client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        passed = login_starts_passed(
+            database_url, posts_dir, tmp_path,
+            BLOG_REDIS_URL=url, TEST_APP_OVERRIDES=json.dumps(overrides),
+        )  # fmt: skip
+        assert list(client.scan_iter(match=f"*{prefix}*auth.start*")), "no count in Redis"
+    finally:
+        stale = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if stale:
+            client.delete(*stale)
+        client.close()
+    assert passed == WORKERS_LIMIT

@@ -11,7 +11,8 @@ import pytest
 
 # Alembic (migrations), Authlib and its JOSE and HTTP stacks (logins), feedgen (feeds): together
 # about a quarter of a second of imports that a worker serving pages never needs.
-LATE = ("alembic", "flask_migrate", "authlib", "joserfc", "requests", "feedgen")
+LATE = ("alembic", "flask_migrate", "authlib", "joserfc", "requests", "requests_hardened",
+        "feedgen")  # fmt: skip
 SCRIPT = """
 import sys
 from blog import create_app

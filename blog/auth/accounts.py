@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 from datetime import datetime
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select, update
 
 from blog.auth.providers import Profile
@@ -16,8 +13,6 @@ from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Avatar, Comment, Identity, User
 
-AVATAR_SIZE = 96
-MAX_AVATAR_BYTES = 2_000_000
 DELETED_NAME = "Deleted user"
 MAX_NAME_CHARS = 200
 # C0 and C1 control characters: PostgreSQL refuses NUL in text, and none belongs in a name.
@@ -97,35 +92,6 @@ def link_profile(user_id: int, profile: Profile, now: datetime) -> User:
             db.session.add(identity)
         _refresh(identity, profile, now)
     return user
-
-
-def fetch_avatar(user_id: int, url: str | None, now: datetime, timeout: float) -> None:
-    """Download the provider's picture once, re-encode it as a small PNG, keep it ourselves."""
-    if not url or not url.startswith(("https://", "http://")):
-        return
-    import requests  # by the first login, not at every worker's start: a heavy import
-
-    try:
-        response = requests.get(url, timeout=timeout, stream=True)
-        response.raise_for_status()
-        data = response.raw.read(MAX_AVATAR_BYTES + 1, decode_content=True)
-        if len(data) > MAX_AVATAR_BYTES:
-            return
-        with Image.open(io.BytesIO(data)) as original:
-            picture = original.convert("RGBA")
-        picture.thumbnail((AVATAR_SIZE, AVATAR_SIZE))
-        out = io.BytesIO()
-        picture.save(out, format="PNG", optimize=True)
-    except (requests.RequestException, UnidentifiedImageError, OSError, ValueError):
-        return  # the generated fallback is shown instead
-    png = out.getvalue()
-    with write_transaction():
-        avatar = db.session.get(Avatar, user_id) or Avatar(user_id=user_id)
-        avatar.content_type = "image/png"
-        avatar.data = png
-        avatar.digest = hashlib.sha256(png).hexdigest()[:16]
-        avatar.fetched_at = now
-        db.session.add(avatar)
 
 
 def end_sessions(user_id: int) -> None:

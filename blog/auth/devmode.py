@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -16,7 +17,10 @@ GRAPH_VERSION = "v21.0"
 
 def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
     """Provider settings that point every row of the table at the local identity provider."""
-    return {
+    # Its pictures come from its own address, on loopback: the one exception to the rule that
+    # a picture is never fetched from a loopback address (blog.auth.avatars).
+    avatars = {"avatar_hosts": (urlsplit(idp_url).netloc,), "avatar_local": True}
+    settings: dict[str, dict[str, Any]] = {
         "google": {
             "client_id": "dev-google",
             "client_secret": "dev-google-secret",
@@ -41,6 +45,7 @@ def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
             "dev": True,
         },
     }
+    return {name: {**row, **avatars} for name, row in settings.items()}
 
 
 def idp_config_for(idp_url: str, site_urls: list[str], **extra: Any) -> IdpConfig:

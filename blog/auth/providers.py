@@ -39,6 +39,9 @@ class Provider:
     fetch_profile: Callable[[Any, dict[str, Any], dict[str, Any]], Profile]
     # Whether this provider's verified email may make someone a moderator.
     email_trusted: bool = True
+    # Where its profile pictures are served from ("host", "*.domain" or "host:port"); the one
+    # place the blog fetches a picture from at login. Settings' "avatar_hosts" replace it.
+    avatar_hosts: tuple[str, ...] = ()
 
 
 def _oidc_profile(name: str) -> Callable[[Any, dict[str, Any], dict[str, Any]], Profile]:
@@ -110,21 +113,22 @@ def _facebook_profile(client: Any, token: dict[str, Any], settings: dict[str, An
 PROVIDERS: dict[str, Provider] = {
     "google": Provider(
         "google", "Google", "openid email profile", "client_secret_basic", True, True,
-        _oidc_profile("google"),
+        _oidc_profile("google"), avatar_hosts=("*.googleusercontent.com",),
     ),
     "x": Provider(
         "x", "X (Twitter)", "users.read tweet.read", "client_secret_basic", True, False,
-        _x_profile,
+        _x_profile, avatar_hosts=("pbs.twimg.com",),
     ),
     # Facebook's login dialog takes PKCE too; without it a leaked code could be redeemed by
     # anyone who starts their own login here (the client secret does not help: we redeem it).
     "facebook": Provider(
         "facebook", "Facebook", "public_profile email", "client_secret_post", True, False,
         _facebook_profile,
+        avatar_hosts=("platform-lookaside.fbsbx.com", "*.fbcdn.net", "graph.facebook.com"),
     ),
     "oidc": Provider(
         "oidc", "OpenID Connect", "openid email profile", "client_secret_basic", True, True,
-        _oidc_profile("oidc"), email_trusted=False,
+        _oidc_profile("oidc"), email_trusted=False,  # avatar_hosts: BLOG_OIDC_AVATAR_HOSTS
     ),
 }  # fmt: skip
 

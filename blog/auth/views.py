@@ -180,9 +180,10 @@ def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
     session.update(kept)
     login_user(user)
     session[PROVIDER_KEY] = profile.provider
-    accounts.fetch_avatar(
-        user.id, profile.avatar_url, now, current_app.config["AUTH_TIMEOUT_SECONDS"]
-    )
+    # By the first login, as Authlib is: the HTTP stack is no part of a worker's start.
+    from blog.auth.avatars import fetch_avatar
+
+    fetch_avatar(user.id, profile, now)
     if linking:
         return redirect(url_for("account.home"), 303)
     return redirect(next_path + "#respond", 303)

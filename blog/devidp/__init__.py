@@ -63,6 +63,10 @@ Switches (``app.extensions["devidp"].switches``, an ``IdpSwitches``; or over HTT
 - ``bad_id_token``: ID tokens are signed by a rogue key (same kid) and carry a wrong aud.
 - ``fail``: token endpoints answer 500 with an HTML page.
 - ``auto_identity``: an identity key: skip consent and allow as that identity (email shared).
+- ``avatar_redirect``: a URL: avatars answer 302 to it (except at that URL itself).
+- ``avatar_drip_seconds``: avatars trickle out a byte at a time over this long.
+- ``avatar_huge_bytes``: avatars are this many bytes, a PNG signature then zeros, unannounced.
+- ``avatar_bomb_side``: avatars are a small valid PNG of this many pixels a side.
 
 ``app.extensions["devidp"].reset()`` is the in-process ``/_control/reset``.
 """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -160,3 +162,22 @@ def avatar_png(key: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@lru_cache(maxsize=4)
+def bomb_png(side: int) -> bytes:
+    """A valid black PNG of side x side pixels that compresses to a few kilobytes."""
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1 bit a pixel, grey
+    squeeze = zlib.compressobj(9)
+    row = bytes(1 + (side + 7) // 8)  # the filter byte, then the row's bits
+    data = b"".join(squeeze.compress(row) for _ in range(side)) + squeeze.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )

@@ -18,6 +18,8 @@ from .identities import find_identity
 PENDING_TTL = timedelta(minutes=10)
 STALE_CODE_AGE = timedelta(hours=1)
 MAX_SLOW_SECONDS = 60.0
+MAX_AVATAR_BYTES = 1 << 30
+MAX_BOMB_SIDE = 50_000
 
 
 @dataclass
@@ -29,6 +31,13 @@ class IdpSwitches:
     bad_id_token: bool = False
     fail: bool = False
     auto_identity: str | None = None
+    # What the avatars turn into, for the blog's picture download: a redirect to this URL, a
+    # body dripped out over this many seconds, a body of this many bytes (no Content-Length),
+    # or a small PNG that declares this many pixels a side (a decompression bomb).
+    avatar_redirect: str | None = None
+    avatar_drip_seconds: float = 0.0
+    avatar_huge_bytes: int = 0
+    avatar_bomb_side: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the switches as a JSON-ready dict."""
@@ -43,22 +52,37 @@ class IdpSwitches:
         for name in ("deny", "bad_id_token", "fail"):
             if name in changes and not isinstance(changes[name], bool):
                 raise ValueError(f"{name} must be true or false")
-        if "slow_seconds" in changes:
-            slow = changes["slow_seconds"]
-            if isinstance(slow, bool) or not isinstance(slow, int | float):
-                raise ValueError("slow_seconds must be a number")
-            if not 0 <= slow <= MAX_SLOW_SECONDS:
-                raise ValueError(f"slow_seconds must be between 0 and {MAX_SLOW_SECONDS}")
+        for name, top, whole in (
+            ("slow_seconds", MAX_SLOW_SECONDS, False),
+            ("avatar_drip_seconds", MAX_SLOW_SECONDS, False),
+            ("avatar_huge_bytes", MAX_AVATAR_BYTES, True),
+            ("avatar_bomb_side", MAX_BOMB_SIDE, True),
+        ):
+            if name in changes:
+                _check_number(name, changes[name], top, whole)
+        redirect = changes.get("avatar_redirect")
+        if redirect is not None and (
+            not isinstance(redirect, str) or not redirect.startswith(("http://", "https://"))
+        ):
+            raise ValueError("avatar_redirect must be null or an http(s) URL")
         if "auto_identity" in changes:
             auto = changes["auto_identity"]
             if auto is not None and (not isinstance(auto, str) or find_identity(auto) is None):
                 raise ValueError("auto_identity must be null or a known identity key")
         for name, value in changes.items():
-            setattr(self, name, float(value) if name == "slow_seconds" else value)
+            setattr(self, name, float(value) if name.endswith("seconds") else value)
 
     def reset(self) -> None:
         """Turn every switch off."""
         self.apply(IdpSwitches().as_dict())
+
+
+def _check_number(name: str, value: Any, top: float, whole: bool) -> None:
+    kinds = int if whole else int | float
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ValueError(f"{name} must be a {'whole ' if whole else ''}number")
+    if not 0 <= value <= top:
+        raise ValueError(f"{name} must be between 0 and {top}")
 
 
 @dataclass(frozen=True)

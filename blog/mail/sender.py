@@ -55,14 +55,41 @@ def lease(config: Mapping[str, Any]) -> timedelta:
     return max(timedelta(minutes=5), timedelta(seconds=3 * float(config["SMTP_TIMEOUT_SECONDS"])))
 
 
+# Mail providers read these headers raw: policy.SMTP would turn a URL longer than a line into an
+# RFC 2047 encoded-word, which Gmail and Yahoo do not decode, and then offer no one-click
+# unsubscribe. They are written as plain ASCII, folded between words only.
+PLAIN_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+# "none" leaves a value set with set_raw() as it is; headers set the usual way still fold.
+_POLICY = policy.SMTP.clone(refold_source="none")
+FOLD_AT = 78
+
+
+def fold_between_words(name: str, value: str) -> str:
+    """A header value folded at its spaces only (RFC 5322), never inside a word or a URL."""
+    lines: list[str] = []
+    line = ""
+    width = len(name) + 2
+    for word in value.split():  # also drops any CR or LF: no header can be smuggled in
+        if line and width + len(line) + 1 + len(word) > FOLD_AT:
+            lines.append(line)
+            line, width = "", 1
+        line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n ".join(lines)
+
+
 def build_message(message: MailMessage, config: Mapping[str, Any]) -> EmailMessage:
     """The RFC 5322 message for an outbox row."""
-    built = EmailMessage(policy=policy.SMTP)
+    built = EmailMessage(policy=_POLICY)
     built["From"] = config["MAIL_FROM"]
     built["To"] = message.to_address
     built["Subject"] = message.subject
     for name, value in message_headers(message).items():
-        if name != NOTICE_HEADER:  # internal bookkeeping, not for the recipient
+        if name == NOTICE_HEADER:  # internal bookkeeping, not for the recipient
+            continue
+        if name.lower() in PLAIN_HEADERS and value.isascii():
+            built.set_raw(name, fold_between_words(name, value))
+        else:
             built[name] = value
     # RFC 3834: notifications, so auto-responders should stay quiet.
     built["Auto-Submitted"] = "auto-generated"

@@ -2,9 +2,12 @@
 
 The counts live in Flask-Limiter's own memory storage by default and in Redis when REDIS_URL
 (BLOG_REDIS_URL) is set, so that several app servers share them; RATELIMIT_STORAGE_URI
-overrides both. A dead Redis never takes logins or comments down: Flask-Limiter's in-memory
-fallback counts the same limits in this process until Redis answers again, and any other
-storage error lets the request through (logged) rather than failing it.
+overrides both. In memory each gunicorn worker counts for itself, so an address may get the
+limit once per worker: the limits library has no storage that processes share without a server
+(it has memory, Redis, Memcached, MongoDB), so Redis is what makes the limits exact. A dead
+Redis never takes logins or comments down: Flask-Limiter's in-memory fallback counts the same
+limits in this process until Redis answers again, and any other storage error lets the request
+through (logged) rather than failing it.
 
 Each app gets its own Limiter (kept in app.extensions) rather than one unbound instance in
 blog.extensions: Flask-Limiter keeps its storage, key prefix and on/off switch on the instance,

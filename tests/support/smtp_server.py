@@ -25,11 +25,24 @@ from tests.support.ports import free_port as free_port
 
 @dataclass
 class Received:
-    """One delivered message: the envelope and the parsed message."""
+    """One delivered message: the envelope, the bytes as they came over the wire, and the parse."""
 
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes
+
+    def raw_header(self, name: str) -> list[bytes]:
+        """The physical lines of a header as sent (its folds included), never decoded."""
+        head = self.raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        found: list[bytes] = []
+        taking = False
+        for line in head:
+            if line[:1] not in (b" ", b"\t"):
+                taking = line.lower().startswith(name.lower().encode() + b":")
+            if taking:
+                found.append(line)
+        return found
 
     @property
     def to(self) -> str:
@@ -61,7 +74,9 @@ class _Collector:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, envelope.content)
+            )
         return "250 Message accepted for delivery"
 
 
@@ -187,7 +202,12 @@ def subscriptions(app: Flask) -> list[Subscription]:
 
 
 def header_url(received: Received) -> str:
-    """The https/http URL in a message's List-Unsubscribe header."""
-    value = str(received.message["List-Unsubscribe"])
-    assert value.startswith("<") and value.endswith(">"), value
-    return value[1:-1]
+    """The URL in List-Unsubscribe, read from the raw bytes as a mail provider reads them."""
+    lines = received.raw_header("List-Unsubscribe")
+    assert len(lines) >= 1, received.raw[:2000]
+    # RFC 5322 unfolding removes the CRLF only: a fold inside the URL would leave a space there.
+    value = b"".join(lines).split(b":", 1)[1].strip()
+    assert b"=?" not in value, value  # no RFC 2047 encoded-word: providers do not decode it
+    text = value.decode("ascii")
+    assert text.startswith("<") and text.endswith(">") and " " not in text, text
+    return text[1:-1]
