@@ -1,0 +1,124 @@
+"""Start-up configuration: what the BLOG_* variables may say, and what is refused before serving."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from blog import create_app
+from blog.config import PROJECT_ROOT, SETTINGS, ConfigError, load_settings
+from blog.extensions import db
+
+SITE = "https://blog.example.com"
+PRODUCTION = {
+    "BLOG_ENV": "production",
+    "BLOG_SECRET_KEY": "a-production-secret-of-32-chars!",
+    "BLOG_SITE_URL": SITE,
+}
+
+
+class Recording(dict[str, str]):
+    """An environment that notes every name the configuration asks for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Note the name, then answer as a dict would."""
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+
+@pytest.fixture
+def env_app(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, posts_dir: Path
+) -> Iterator[Callable[..., Flask]]:
+    """Build apps as wsgi.py does, from BLOG_* variables only."""
+    apps: list[Flask] = []
+
+    def make(**env: str) -> Flask:
+        base = {
+            "BLOG_DATABASE_URL": database_url,
+            "BLOG_POSTS_DIR": str(posts_dir),
+            "BLOG_PAGE_CACHE_STATE_DIR": str(posts_dir.parent / "page-cache"),
+        }
+        for name, value in (base | env).items():
+            monkeypatch.setenv(name, value)
+        apps.append(create_app())
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["prod", "staging", "Production!", "developmnet", "test", ""])
+def test_an_unknown_blog_env_is_refused_naming_the_accepted_values(value: str) -> None:
+    with pytest.raises(ConfigError, match="BLOG_ENV must be development or production"):
+        load_settings({**PRODUCTION, "BLOG_ENV": value})
+
+
+@pytest.mark.sqlite_only
+def test_a_misspelt_production_never_starts(env_app: Callable[..., Flask]) -> None:
+    # What "prod" used to run with: the public development key, and the dev provider's author.
+    for value in ("prod", "staging"):
+        with pytest.raises(ConfigError, match="BLOG_ENV"):
+            env_app(**PRODUCTION | {"BLOG_ENV": value})
+    app = env_app(**PRODUCTION)
+    assert app.config["SECRET_KEY"] == PRODUCTION["BLOG_SECRET_KEY"]
+    assert app.config["SESSION_COOKIE_SECURE"] and not app.config["DEV_IDP"]
+
+
+def test_development_only_comforts_need_development_said_or_left_unset() -> None:
+    development = load_settings({"BLOG_ENV": "development"})
+    assert development["SECRET_KEY"] == "development-only-secret-key"
+    assert load_settings({})["BLOG_ENV"] == "development"  # the documented default
+    production = load_settings(PRODUCTION)
+    assert production["SESSION_COOKIE_SECURE"] and production["REMEMBER_COOKIE_SECURE"]
+    assert production["DEV_IDP"] is False and production["PRODUCTION"] is True
+
+
+@pytest.mark.parametrize(
+    "name", ["BLOG_SECRET_KEYS", "BLOG_SITEURL", "BLOG_MODERATOR", "BLOG_DEV_IDP_ON", "BLOG_"]
+)
+def test_an_unknown_blog_variable_is_refused_by_name(name: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(name)):
+        load_settings({name: "1"})
+
+
+def test_the_test_suites_own_variables_are_not_the_apps() -> None:
+    settings = load_settings(
+        {"BLOG_TEST_REQUIRE_SERVICES": "1", "BLOG_TEST_DATABASE_URL": "postgresql://x/y"}
+    )
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_the_known_names_are_exactly_those_the_configuration_reads() -> None:
+    for base in ({}, PRODUCTION):
+        env = Recording(dict(base))
+        load_settings(env)
+        read = {name for name in env.asked if name.startswith("BLOG_")}
+        assert read - {"BLOG_FRAGMENT_CACHE_BYTES"} == set(SETTINGS)
+
+
+def test_every_setting_the_readme_documents_is_known_and_every_known_one_documented() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\| `(BLOG_[A-Z0-9_]+)`", readme))
+    assert documented - set(SETTINGS) == set()
+    mentioned = set(re.findall(r"BLOG_[A-Z0-9_]+", readme))
+    assert set(SETTINGS) - mentioned == set()
