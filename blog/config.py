@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +134,10 @@ def load_settings(
         "SITE_TAGLINE": env.get(
             "BLOG_SITE_TAGLINE", "Recruiting, networking and the people in between"
         ),
-        "SITE_URL": env.get("BLOG_SITE_URL", "").rstrip("/"),
+        "SITE_URL": site_url(env, production),
+        # Links in mail never come from a request's Host: without BLOG_SITE_URL (development
+        # only), they point at the address `make run` serves.
+        "DEV_SITE_URL": f"http://127.0.0.1:{_int(env, 'PORT', 5000)}",
         "SITE_AUTHOR": env.get("BLOG_SITE_AUTHOR", "The Author"),
         "SITE_LANGUAGE": env.get("BLOG_SITE_LANGUAGE", "en"),
         "TIMEZONE": env.get("BLOG_TIMEZONE", "UTC"),
@@ -167,6 +171,37 @@ def load_settings(
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
     }
+
+
+def site_url(env: Mapping[str, str], production: bool) -> str:
+    """BLOG_SITE_URL as `scheme://host[:port]`; required in production."""
+    raw = env.get("BLOG_SITE_URL", "")
+    value = raw.strip().rstrip("/")
+    if not value:
+        if production:
+            raise ConfigError(
+                "BLOG_SITE_URL must be set when BLOG_ENV=production: links in mail, feeds and "
+                "cached pages come from it, never from a request's Host"
+            )
+        return ""
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+    ):
+        raise ConfigError(f"BLOG_SITE_URL must look like https://blog.example.com, not {raw!r}")
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise ConfigError(f"BLOG_SITE_URL has a bad port: {raw!r}") from exc
+    return value
 
 
 def parse_moderators(value: str) -> frozenset[tuple[str, str]]:

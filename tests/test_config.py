@@ -122,3 +122,25 @@ def test_every_setting_the_readme_documents_is_known_and_every_known_one_documen
     assert documented - set(SETTINGS) == set()
     mentioned = set(re.findall(r"BLOG_[A-Z0-9_]+", readme))
     assert set(SETTINGS) - mentioned == set()
+
+
+def test_production_requires_a_site_url_and_every_site_url_must_be_an_origin() -> None:
+    without = {k: v for k, v in PRODUCTION.items() if k != "BLOG_SITE_URL"}
+    with pytest.raises(ConfigError, match="BLOG_SITE_URL must be set"):
+        load_settings(without)
+    assert load_settings(without | {"BLOG_ENV": "development"})["SITE_URL"] == ""
+    for bad in ("blog.example.com", "javascript:alert(1)", "https://user@blog.example.com",
+                "https://blog.example.com/blog", "https://blog.example.com/?x=1",
+                "https://blog.example.com:port", "ftp://blog.example.com", "https://"):  # fmt: skip
+        for env in ("development", "production"):
+            with pytest.raises(ConfigError, match="BLOG_SITE_URL"):
+                load_settings(PRODUCTION | {"BLOG_ENV": env, "BLOG_SITE_URL": bad})
+    assert (
+        load_settings(PRODUCTION | {"BLOG_SITE_URL": "https://b.example:8443/"})["SITE_URL"]
+        == "https://b.example:8443"
+    )
+
+
+def test_mail_links_in_development_use_the_local_address_of_make_run() -> None:
+    assert load_settings({})["DEV_SITE_URL"] == "http://127.0.0.1:5000"
+    assert load_settings({"PORT": "8080"})["DEV_SITE_URL"] == "http://127.0.0.1:8080"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
@@ -64,8 +63,8 @@ def enable_dev_idp(app: Flask) -> None:
     """Mount the identity provider under /devidp and point the providers at it."""
     if app.config.get("PRODUCTION"):
         raise RuntimeError("the development identity provider cannot run in production")
-    port = os.environ.get("PORT", "5000")
-    sites = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    local = str(app.config["DEV_SITE_URL"])
+    sites = [local, local.replace("//127.0.0.1:", "//localhost:")]
     if app.config.get("SITE_URL"):
         sites.insert(0, app.config["SITE_URL"])
     idp_url = app.config.get("DEV_IDP_URL") or f"{sites[-2]}{DEV_PREFIX}"
