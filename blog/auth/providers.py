@@ -37,7 +37,8 @@ class Provider:
     pkce: bool
     oidc: bool
     fetch_profile: Callable[[Any, dict[str, Any], dict[str, Any]], Profile]
-    # Whether this provider's verified email may make someone a moderator.
+    # Whether this provider's verified email may make someone a moderator: it must state that
+    # the address is verified, and be the one that says so for its addresses.
     email_trusted: bool = True
 
 
@@ -101,8 +102,8 @@ def _facebook_profile(client: Any, token: dict[str, Any], settings: dict[str, An
         subject=str(data["id"]),
         name=str(data.get("name") or "Reader"),
         email=email,
-        # Facebook only returns confirmed addresses; the user may decline to share one.
-        email_verified=bool(email),
+        # The Graph API states nothing about an address being verified: only a stated one counts.
+        email_verified=False,
         avatar_url=None if picture.get("is_silhouette") else picture.get("url"),
     )
 
@@ -118,9 +119,10 @@ PROVIDERS: dict[str, Provider] = {
     ),
     # Facebook's login dialog takes PKCE too; without it a leaked code could be redeemed by
     # anyone who starts their own login here (the client secret does not help: we redeem it).
+    # Untrusted by the table too: identities that earlier versions stored as verified do not count.
     "facebook": Provider(
         "facebook", "Facebook", "public_profile email", "client_secret_post", True, False,
-        _facebook_profile,
+        _facebook_profile, email_trusted=False,
     ),
     "oidc": Provider(
         "oidc", "OpenID Connect", "openid email profile", "client_secret_basic", True, True,
