@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ SETTINGS = frozenset(
         "BLOG_MAIL_BACKGROUND",
     }
 )  # fmt: skip
+# Facebook ends each Graph API version about two years after the next one comes out: move
+# to the newest from time to time (its changelog lists every version and its end).
+GRAPH_VERSION = "v26.0"
 # The test suite's and the benchmark's own variables (which database, whether services must be
 # up): they share the project's prefix but are never the app's.
 NOT_SETTINGS_PREFIX = "BLOG_TEST_"
@@ -218,7 +222,9 @@ def parse_moderators(value: str) -> frozenset[tuple[str, str]]:
 
 def auth_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
     """Identity providers from BLOG_<PROVIDER>_* variables; unconfigured ones stay off."""
-    graph = env.get("BLOG_FACEBOOK_GRAPH_VERSION", "v21.0")
+    graph = env.get("BLOG_FACEBOOK_GRAPH_VERSION") or GRAPH_VERSION
+    if not re.fullmatch(r"v\d+\.\d+", graph):
+        raise ConfigError(f"BLOG_FACEBOOK_GRAPH_VERSION must look like v26.0, not {graph!r}")
     dialog_base = env.get("BLOG_FACEBOOK_DIALOG_BASE", "https://www.facebook.com").rstrip("/")
     graph_base = env.get("BLOG_FACEBOOK_GRAPH_BASE", "https://graph.facebook.com").rstrip("/")
     issuer = env.get("BLOG_OIDC_ISSUER", "").rstrip("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from flask import Flask
 
 from blog import create_app
+from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT, SETTINGS, ConfigError, load_settings
 from blog.extensions import db
 
@@ -144,3 +146,30 @@ def test_production_requires_a_site_url_and_every_site_url_must_be_an_origin() -
 def test_mail_links_in_development_use_the_local_address_of_make_run() -> None:
     assert load_settings({})["DEV_SITE_URL"] == "http://127.0.0.1:5000"
     assert load_settings({"PORT": "8080"})["DEV_SITE_URL"] == "http://127.0.0.1:8080"
+
+
+# When Facebook ends each Graph API version (its changelog, as of late 2026; the newest has none).
+GRAPH_ENDS = {
+    "v20.0": date(2026, 9, 24),
+    "v21.0": date(2027, 1, 21),
+    "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8),
+    "v24.0": date(2028, 2, 18),
+    "v25.0": date(2028, 7, 29),
+}
+
+
+def test_the_default_graph_api_version_lives_for_more_than_a_year(clock: FrozenClock) -> None:
+    facebook = load_settings({})["AUTH_PROVIDERS"]["facebook"]
+    version = facebook["authorize_url"].split("/")[-3]
+    assert facebook["userinfo_url"] == f"https://graph.facebook.com/{version}/me"
+    ends = GRAPH_ENDS.get(version, date.max)
+    assert ends > clock.now().date() + timedelta(days=365), (version, ends)
+
+
+def test_the_graph_api_version_is_a_setting_and_must_look_like_one() -> None:
+    moved = load_settings({"BLOG_FACEBOOK_GRAPH_VERSION": "v27.0"})["AUTH_PROVIDERS"]
+    assert moved["facebook"]["token_url"] == "https://graph.facebook.com/v27.0/oauth/access_token"
+    for bad in ("27.0", "v27", "v27.0/../../x", "latest"):
+        with pytest.raises(ConfigError, match="BLOG_FACEBOOK_GRAPH_VERSION"):
+            load_settings({"BLOG_FACEBOOK_GRAPH_VERSION": bad})

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from blog.config import GRAPH_VERSION
 from blog.devidp import IdpClient, IdpConfig, create_idp_app, identity
 
 DEV_PREFIX = "/devidp"
-GRAPH_VERSION = "v21.0"
 
 
 def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
