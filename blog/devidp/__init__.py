@@ -25,7 +25,9 @@ Endpoints (``{v}`` is any Graph version such as ``v19.0``):
   ``/google/.well-known/openid-configuration``, ``/google/o/oauth2/v2/auth`` (GET consent page,
   POST decision), ``/google/token``, ``/google/v1/userinfo``, ``/google/oauth2/v3/certs``.
   Issuer ``{base_url}/google``.
-- LinkedIn (OIDC; client_secret_post ONLY, Basic gets 401 invalid_client):
+- LinkedIn (OIDC; client_secret_post ONLY, Basic gets 401 invalid_client; as LinkedIn's web flow,
+  no PKCE: a code_challenge is ignored and a code_verifier gets 401 invalid_client; ID tokens
+  carry no nonce):
   ``/linkedin/.well-known/openid-configuration``, ``/linkedin/oauth/v2/authorization``,
   ``/linkedin/oauth/v2/accessToken``, ``/linkedin/v2/userinfo``, ``/linkedin/oauth/openid/jwks``.
   Issuer ``{base_url}/linkedin``.
@@ -63,6 +65,8 @@ Switches (``app.extensions["devidp"].switches``, an ``IdpSwitches``; or over HTT
 - ``bad_id_token``: ID tokens are signed by a rogue key (same kid) and carry a wrong aud.
 - ``fail``: token endpoints answer 500 with an HTML page.
 - ``auto_identity``: an identity key: skip consent and allow as that identity (email shared).
+- ``bare_issuer``: OIDC ID tokens' ``iss`` leaves out the scheme, as Google may send it.
+- ``forged_nonce``: OIDC ID tokens carry this nonce instead of the request's (null: theirs).
 
 ``app.extensions["devidp"].reset()`` is the in-process ``/_control/reset``.
 """
