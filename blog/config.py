@@ -34,7 +34,7 @@ SETTINGS = frozenset(
         "BLOG_FACEBOOK_CLIENT_ID", "BLOG_FACEBOOK_CLIENT_SECRET", "BLOG_FACEBOOK_GRAPH_VERSION",
         "BLOG_FACEBOOK_DIALOG_BASE", "BLOG_FACEBOOK_GRAPH_BASE",
         "BLOG_OIDC_ISSUER", "BLOG_OIDC_LABEL", "BLOG_OIDC_CLIENT_ID", "BLOG_OIDC_CLIENT_SECRET",
-        "BLOG_OIDC_TOKEN_AUTH_METHOD",
+        "BLOG_OIDC_TOKEN_AUTH_METHOD", "BLOG_OIDC_PKCE", "BLOG_OIDC_NONCE",
         "BLOG_DEV_IDP", "BLOG_DEV_IDP_URL", "BLOG_AUTH_TIMEOUT_SECONDS", "BLOG_MODERATORS",
         "BLOG_COMMENT_MAX_DEPTH", "BLOG_COMMENT_EDIT_MINUTES", "BLOG_COMMENT_MAX_CHARS",
         # Moderation, anti-spam, rate limits and mail (moderation_settings).
@@ -56,10 +56,17 @@ NOT_SETTINGS_PREFIX = "BLOG_TEST_"
 RENAMED = {"BLOG_FRAGMENT_CACHE_BYTES": "BLOG_MEMO_BYTES"}
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    # A typo must not turn a safety check (PKCE, the nonce) off, nor anything else on.
+    raise ConfigError(f"{name} must be on or off (1/0, true/false, yes/no), not {raw!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -147,11 +154,11 @@ def load_settings(
         "TIMEZONE": env.get("BLOG_TIMEZONE", "UTC"),
         "POSTS_PER_PAGE": _int(env, "BLOG_POSTS_PER_PAGE", 10),
         "FEED_ITEMS": _int(env, "BLOG_FEED_ITEMS", 20),
-        "SYNC_ON_START": _bool(env.get("BLOG_SYNC_ON_START"), not production),
-        "SYNC_ON_REQUEST": _bool(env.get("BLOG_SYNC_ON_REQUEST"), development),
+        "SYNC_ON_START": _bool(env, "BLOG_SYNC_ON_START", not production),
+        "SYNC_ON_REQUEST": _bool(env, "BLOG_SYNC_ON_REQUEST", development),
         "PAGE_MAX_AGE": _int(env, "BLOG_PAGE_MAX_AGE", 60),
         # The full-page cache for anonymous readers (blog/cache/).
-        "PAGE_CACHE": _bool(env.get("BLOG_PAGE_CACHE"), True),
+        "PAGE_CACHE": _bool(env, "BLOG_PAGE_CACHE", True),
         "PAGE_CACHE_BYTES": _int(env, "BLOG_PAGE_CACHE_BYTES", 32 * 1024 * 1024),
         "PAGE_CACHE_SECONDS": _int(env, "BLOG_PAGE_CACHE_SECONDS", 3600),
         # What pages reuse, kept per process until its tags change (blog/cache/memo.py).
@@ -258,6 +265,9 @@ def auth_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
             "client_secret": env.get("BLOG_OIDC_CLIENT_SECRET", ""),
             "metadata_url": f"{issuer}/.well-known/openid-configuration" if issuer else "",
             "token_auth": env.get("BLOG_OIDC_TOKEN_AUTH_METHOD", ""),
+            # On by default; LinkedIn's web flow refuses PKCE and leaves the nonce out.
+            "pkce": _bool(env, "BLOG_OIDC_PKCE", True),
+            "nonce": _bool(env, "BLOG_OIDC_NONCE", True),
         },
     }
     any_configured = any(p["client_id"] and p["client_secret"] for p in providers.values())
@@ -310,5 +320,5 @@ def moderation_settings(env: Mapping[str, str], production: bool) -> dict[str, A
         "SMTP_TIMEOUT_SECONDS": float(env.get("BLOG_SMTP_TIMEOUT_SECONDS", "10")),
         "MAIL_FROM": env.get("BLOG_MAIL_FROM", "blog@localhost"),
         "AUTHOR_EMAIL": env.get("BLOG_AUTHOR_EMAIL", ""),
-        "MAIL_BACKGROUND": _bool(env.get("BLOG_MAIL_BACKGROUND"), False),
+        "MAIL_BACKGROUND": _bool(env, "BLOG_MAIL_BACKGROUND", False),
     }

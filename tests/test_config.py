@@ -173,3 +173,11 @@ def test_the_graph_api_version_is_a_setting_and_must_look_like_one() -> None:
     for bad in ("27.0", "v27", "v27.0/../../x", "latest"):
         with pytest.raises(ConfigError, match="BLOG_FACEBOOK_GRAPH_VERSION"):
             load_settings({"BLOG_FACEBOOK_GRAPH_VERSION": bad})
+
+
+def test_an_on_off_setting_that_is_neither_is_refused() -> None:
+    assert load_settings({"BLOG_OIDC_PKCE": "Off"})["AUTH_PROVIDERS"]["oidc"]["pkce"] is False
+    assert load_settings({})["AUTH_PROVIDERS"]["oidc"]["nonce"] is True
+    for name in ("BLOG_OIDC_PKCE", "BLOG_OIDC_NONCE", "BLOG_PAGE_CACHE"):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({name: "of"})

@@ -11,6 +11,9 @@ from blog.config import GRAPH_VERSION
 from blog.devidp import IdpClient, IdpConfig, create_idp_app, identity
 
 DEV_PREFIX = "/devidp"
+# The LinkedIn look-alike's client, for trying the README's LinkedIn settings (BLOG_OIDC_*)
+# against /devidp/linkedin.
+DEV_LINKEDIN_CLIENT = ("dev-linkedin", "dev-linkedin-secret")
 
 
 def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
@@ -43,20 +46,21 @@ def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
 
 
 def idp_config_for(idp_url: str, site_urls: list[str], **extra: Any) -> IdpConfig:
-    """The identity provider's client registrations matching dev_provider_settings."""
+    """The identity provider's client registrations matching dev_provider_settings, and the
+    LinkedIn look-alike's for the generic OIDC row (DEV_LINKEDIN_CLIENT)."""
     settings = dev_provider_settings(idp_url)
-    return IdpConfig(
-        base_url=idp_url,
-        clients={
-            name: IdpClient(
-                s["client_id"],
-                s["client_secret"],
-                [f"{site}/auth/callback/{name}" for site in site_urls],
-            )
-            for name, s in settings.items()
-        },
-        **extra,
+    clients = {
+        name: IdpClient(
+            s["client_id"],
+            s["client_secret"],
+            [f"{site}/auth/callback/{name}" for site in site_urls],
+        )
+        for name, s in settings.items()
+    }
+    clients["linkedin"] = IdpClient(
+        *DEV_LINKEDIN_CLIENT, [f"{site}/auth/callback/oidc" for site in site_urls]
     )
+    return IdpConfig(base_url=idp_url, clients=clients, **extra)
 
 
 def enable_dev_idp(app: Flask) -> None:
