@@ -192,6 +192,8 @@ class Bench:
                 "BLOG_SECRET_KEY": self.secret,
                 "BLOG_DATABASE_URL": f"sqlite:///{self.db_path}",
                 "BLOG_POSTS_DIR": str(self.posts_dir),
+                # Production requires it; the pages' absolute links come from it.
+                "BLOG_SITE_URL": "http://127.0.0.1",
                 "BLOG_SYNC_ON_START": "0",
                 "BLOG_SYNC_ON_REQUEST": "0",
                 "BLOG_PAGE_CACHE": "0",

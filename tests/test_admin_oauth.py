@@ -114,6 +114,21 @@ def test_moderators_listed_by_verified_email(email_site: OAuthSite) -> None:
     assert bob.get(email_site.url + "/admin/comments").status_code == 403
 
 
+def test_an_email_facebook_does_not_state_verified_grants_nothing(email_site: OAuthSite) -> None:
+    http = requests.Session()
+    consent = email_site.start_login(http, "facebook", ESSAY)
+    page = email_site.consent(http, consent, "author", share_email="yes")
+    assert "You are commenting using your Facebook account." in page.text
+    assert http.get(email_site.url + "/admin/comments").status_code == 403
+    with email_site.app.app_context():
+        (row,) = db.session.scalars(select(Identity)).all()
+        assert (row.provider, row.email, row.email_verified) == (
+            "facebook", "author@example.com", False,
+        )  # fmt: skip
+        # Nor does it skip the confirmation of a subscription.
+        assert row.user.email_verified is False
+
+
 def test_the_authors_reply_carries_the_badge_on_the_live_site(site: OAuthSite) -> None:
     alice, _ = logged_in(site, "google", "alice")
     held = int(post_comment(site, alice, "A question.").headers["Location"].rsplit("-", 1)[1])

@@ -383,6 +383,26 @@ def test_linkedin_refuses_basic_auth(client: FlaskClient) -> None:
     assert claims["iss"] == f"{BASE}/linkedin" and claims["sub"] == "li-alice-0001"
 
 
+def test_linkedin_refuses_pkce_and_leaves_the_nonce_out(client: FlaskClient) -> None:
+    verifier, challenge = pkce()
+    code, _ = code_for(client, "linkedin", code_challenge=challenge, nonce="n-789")
+    refused = exchange(client, "linkedin", code, verifier)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_client"
+    code, _ = code_for(client, "linkedin", code_challenge=challenge, nonce="n-789")
+    claims = verify_id_token(
+        client, "linkedin", exchange(client, "linkedin", code, None).get_json()["id_token"]
+    )
+    assert "nonce" not in claims and claims["sub"] == "li-alice-0001"
+
+
+def test_switches_bare_issuer_and_forged_nonce(client: FlaskClient, idp: DevIdp) -> None:
+    idp.switches.apply({"bare_issuer": True, "forged_nonce": "n-forged"})
+    claims = verify_id_token(client, "google", login(client, "google")["id_token"])
+    assert claims["iss"] == "idp.example.test:5001/google" and claims["nonce"] == "n-forged"
+    claims = verify_id_token(client, "linkedin", login(client, "linkedin")["id_token"])
+    assert claims["nonce"] == "n-forged"
+
+
 # --- refusals -----------------------------------------------------------------------------
 
 
@@ -687,7 +707,8 @@ def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
         "avatar_bomb_side": 20_000,
     }
     response = client.post("/_control/switches", json=on | avatars | {"auto_identity": "zoe"})
-    assert response.get_json() == on | avatars | {"auto_identity": "zoe"}
+    off = {"bare_issuer": False, "forged_nonce": None}
+    assert response.get_json() == on | avatars | {"auto_identity": "zoe"} | off
     assert idp.switches.deny and idp.switches.slow_seconds == 0.5
     assert client.get("/_control/switches").get_json()["auto_identity"] == "zoe"
     for bad in (
@@ -699,6 +720,8 @@ def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
         {"avatar_drip_seconds": "slow"},
         {"avatar_huge_bytes": 1.5},
         {"avatar_bomb_side": 10**9},
+        {"bare_issuer": "yes"},
+        {"forged_nonce": ""},
     ):
         assert client.post("/_control/switches", json=bad).status_code == 400
     assert client.post("/_control/switches", data="deny=true").status_code == 400
@@ -716,6 +739,8 @@ def test_control_endpoints(client: FlaskClient, idp: DevIdp) -> None:
         "avatar_drip_seconds": 0.0,
         "avatar_huge_bytes": 0,
         "avatar_bomb_side": 0,
+        "bare_issuer": False,
+        "forged_nonce": None,
     }
 
 

@@ -344,3 +344,32 @@ def test_a_locked_database_answers_503_with_retry_after_on_a_write(
     assert reader.post("Written once the lock is gone.", form=form).status_code == 303
     with app.app_context():
         assert db.session.scalars(select(Comment.body)).all() == ["Written once the lock is gone."]
+
+
+@SQLITE
+def test_a_forwarded_port_never_reaches_another_readers_cached_links(
+    essay: Path, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    # Development without BLOG_SITE_URL, behind a proxy that passes X-Forwarded-* through.
+    app = make_app(SITE_URL="", PROXY_HOPS=1, PAGE_CACHE=True,
+                   PAGE_CACHE_STATE_DIR=tmp_path / "cache")  # fmt: skip
+    client = app.test_client()
+    poisoned = {"X-Forwarded-Port": "6666", "X-Forwarded-Prefix": "/evil"}
+    for path in ("/", ESSAY, "/feed/"):
+        assert ":6666" in client.get(path, headers=poisoned).get_data(as_text=True)
+        page = client.get(path).get_data(as_text=True)
+        assert ":6666" not in page and "/evil" not in page, path
+
+
+@SQLITE
+def test_production_links_come_from_the_site_url_whatever_the_request_says(
+    production: Callable[..., Flask], essay: Path
+) -> None:
+    client = production(BLOG_PROXY_HOPS="1", BLOG_PAGE_CACHE="1").test_client()
+    forged = {"Host": "attacker.example", "X-Forwarded-Host": "evil.example",
+              "X-Forwarded-Port": "6666", "X-Forwarded-Proto": "http"}  # fmt: skip
+    for path in ("/", ESSAY, "/feed/"):
+        for headers in (forged, {}):
+            page = client.get(path, headers=headers).get_data(as_text=True)
+            assert f"{SITE}/" in page and "example:" not in page and ":6666" not in page
+            assert "attacker.example" not in page and "evil.example" not in page, path

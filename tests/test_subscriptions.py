@@ -282,3 +282,20 @@ def test_coming_back_after_unsubscribing(
     (sub,) = subscriptions(mail_app)  # the same row, revived
     assert sub.unsubscribed_at is None and sub.confirmed_at is not None
     assert timedelta(0) < sub.confirmed_at - sub.created_at
+
+
+@pytest.mark.sqlite_only
+def test_without_a_site_url_mail_links_never_come_from_the_requests_host(
+    essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer
+) -> None:
+    app = make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR, SITE_URL="", PROXY_HOPS=1)
+    carol = reader(app, "Carol", None, verified=False)
+    # An attacker's Host (or a forwarded one) must not choose where a confirmation link points.
+    carol.environ_base.update(HTTP_HOST="attacker.example", HTTP_X_FORWARDED_HOST="evil.example")
+    comment(carol, "Notify me.", subscribe_thread="1", subscribe_email="victim@example.org")
+    send_due(app)
+    (confirmation,) = smtp.to("victim@example.org")
+    assert confirm_link(confirmation).startswith("http://127.0.0.1:5000/mail/confirm/")
+    for mail in smtp.messages:  # the author's notice too
+        raw = mail.message.as_bytes()
+        assert b"attacker.example" not in raw and b"evil.example" not in raw

@@ -12,10 +12,11 @@ from typing import Any
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
+from authlib.oidc.core import CodeIDToken
 from flask import Flask
 from joserfc.errors import JoseError
 
-from blog.auth.providers import register_providers
+from blog.auth.providers import PROVIDERS, accepted_issuers, checks_nonce, register_providers
 
 OAUTH_KEY = "blog.oauth"
 PROVIDER_ERRORS = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError)
@@ -31,6 +32,30 @@ def provider_client(app: Flask, name: str) -> Any:
         register_providers(registry, app.config)
         registry = app.extensions.setdefault(OAUTH_KEY, registry)
     return registry.create_client(name)
+
+
+class NonceOptionalIDToken(CodeIDToken):
+    """The ID token of a provider that leaves the nonce out (LinkedIn): one that carries a nonce
+    must still carry this login's."""
+
+    def validate_nonce(self) -> None:
+        """Check the nonce only when the token has one."""
+        if "nonce" in self:
+            super().validate_nonce()
+
+
+def id_token_checks(client: Any, name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """How Authlib is to check this provider's ID token: its issuer's spellings, and the nonce
+    unless the provider's settings turn that off."""
+    if not PROVIDERS[name].oidc:
+        return {}
+    issuer = client.load_server_metadata().get("issuer")
+    if not issuer:
+        raise ValueError(f"{name}'s discovery document names no issuer")
+    checks: dict[str, Any] = {"claims_options": {"iss": {"values": accepted_issuers(name, issuer)}}}
+    if not checks_nonce(name, settings):
+        checks["claims_cls"] = NonceOptionalIDToken
+    return checks
 
 
 def failure_message(label: str, exc: Exception) -> str:

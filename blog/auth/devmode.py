@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from blog.config import GRAPH_VERSION
 from blog.devidp import IdpClient, IdpConfig, create_idp_app, identity
 
 DEV_PREFIX = "/devidp"
-GRAPH_VERSION = "v21.0"
+# The LinkedIn look-alike's client, for trying the README's LinkedIn settings (BLOG_OIDC_*)
+# against /devidp/linkedin.
+DEV_LINKEDIN_CLIENT = ("dev-linkedin", "dev-linkedin-secret")
 
 
 def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
@@ -49,28 +51,29 @@ def dev_provider_settings(idp_url: str) -> dict[str, dict[str, Any]]:
 
 
 def idp_config_for(idp_url: str, site_urls: list[str], **extra: Any) -> IdpConfig:
-    """The identity provider's client registrations matching dev_provider_settings."""
+    """The identity provider's client registrations matching dev_provider_settings, and the
+    LinkedIn look-alike's for the generic OIDC row (DEV_LINKEDIN_CLIENT)."""
     settings = dev_provider_settings(idp_url)
-    return IdpConfig(
-        base_url=idp_url,
-        clients={
-            name: IdpClient(
-                s["client_id"],
-                s["client_secret"],
-                [f"{site}/auth/callback/{name}" for site in site_urls],
-            )
-            for name, s in settings.items()
-        },
-        **extra,
+    clients = {
+        name: IdpClient(
+            s["client_id"],
+            s["client_secret"],
+            [f"{site}/auth/callback/{name}" for site in site_urls],
+        )
+        for name, s in settings.items()
+    }
+    clients["linkedin"] = IdpClient(
+        *DEV_LINKEDIN_CLIENT, [f"{site}/auth/callback/oidc" for site in site_urls]
     )
+    return IdpConfig(base_url=idp_url, clients=clients, **extra)
 
 
 def enable_dev_idp(app: Flask) -> None:
     """Mount the identity provider under /devidp and point the providers at it."""
     if app.config.get("PRODUCTION"):
         raise RuntimeError("the development identity provider cannot run in production")
-    port = os.environ.get("PORT", "5000")
-    sites = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    local = str(app.config["DEV_SITE_URL"])
+    sites = [local, local.replace("//127.0.0.1:", "//localhost:")]
     if app.config.get("SITE_URL"):
         sites.insert(0, app.config["SITE_URL"])
     idp_url = app.config.get("DEV_IDP_URL") or f"{sites[-2]}{DEV_PREFIX}"

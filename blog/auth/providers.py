@@ -37,11 +37,16 @@ class Provider:
     pkce: bool
     oidc: bool
     fetch_profile: Callable[[Any, dict[str, Any], dict[str, Any]], Profile]
-    # Whether this provider's verified email may make someone a moderator.
+    # Whether this provider's verified email may make someone a moderator: it must state that
+    # the address is verified, and be the one that says so for its addresses.
     email_trusted: bool = True
     # Where its profile pictures are served from ("host", "*.domain" or "host:port"); the one
     # place the blog fetches a picture from at login. Settings' "avatar_hosts" replace it.
     avatar_hosts: tuple[str, ...] = ()
+    # OIDC: whether the ID token must echo the login's nonce (settings may turn it off).
+    nonce: bool = True
+    # OIDC: whether the ID token's iss may leave out the scheme of the discovered issuer.
+    bare_issuer: bool = False
 
 
 def _oidc_profile(name: str) -> Callable[[Any, dict[str, Any], dict[str, Any]], Profile]:
@@ -104,16 +109,17 @@ def _facebook_profile(client: Any, token: dict[str, Any], settings: dict[str, An
         subject=str(data["id"]),
         name=str(data.get("name") or "Reader"),
         email=email,
-        # Facebook only returns confirmed addresses; the user may decline to share one.
-        email_verified=bool(email),
+        # The Graph API states nothing about an address being verified: only a stated one counts.
+        email_verified=False,
         avatar_url=None if picture.get("is_silhouette") else picture.get("url"),
     )
 
 
 PROVIDERS: dict[str, Provider] = {
+    # Google documents both "https://accounts.google.com" and "accounts.google.com" as its iss.
     "google": Provider(
         "google", "Google", "openid email profile", "client_secret_basic", True, True,
-        _oidc_profile("google"), avatar_hosts=("*.googleusercontent.com",),
+        _oidc_profile("google"), avatar_hosts=("*.googleusercontent.com",), bare_issuer=True,
     ),
     "x": Provider(
         "x", "X (Twitter)", "users.read tweet.read", "client_secret_basic", True, False,
@@ -121,10 +127,12 @@ PROVIDERS: dict[str, Provider] = {
     ),
     # Facebook's login dialog takes PKCE too; without it a leaked code could be redeemed by
     # anyone who starts their own login here (the client secret does not help: we redeem it).
+    # Untrusted by the table too: identities that earlier versions stored as verified do not count.
     "facebook": Provider(
         "facebook", "Facebook", "public_profile email", "client_secret_post", True, False,
         _facebook_profile,
         avatar_hosts=("platform-lookaside.fbsbx.com", "*.fbcdn.net", "graph.facebook.com"),
+        email_trusted=False,
     ),
     "oidc": Provider(
         "oidc", "OpenID Connect", "openid email profile", "client_secret_basic", True, True,
@@ -151,6 +159,23 @@ def enabled_providers(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def uses_pkce(name: str, settings: dict[str, Any]) -> bool:
+    """Whether logins with this provider send PKCE (the table's default, unless settings say)."""
+    return bool(settings.get("pkce", PROVIDERS[name].pkce))
+
+
+def checks_nonce(name: str, settings: dict[str, Any]) -> bool:
+    """Whether this provider's ID tokens must carry the login's nonce (default, or settings)."""
+    return bool(settings.get("nonce", PROVIDERS[name].nonce))
+
+
+def accepted_issuers(name: str, issuer: str) -> list[str]:
+    """The iss values this provider's ID tokens may carry, given its discovered issuer."""
+    if PROVIDERS[name].bare_issuer and "://" in issuer:
+        return [issuer, issuer.split("://", 1)[1]]
+    return [issuer]
+
+
 def register_providers(oauth: OAuth, config: dict[str, Any]) -> None:
     """Register an Authlib client for every enabled provider."""
     timeout = config.get("AUTH_TIMEOUT_SECONDS", 5)
@@ -161,7 +186,7 @@ def register_providers(oauth: OAuth, config: dict[str, Any]) -> None:
             "token_endpoint_auth_method": settings.get("token_auth") or spec.token_auth,
             "default_timeout": timeout,
         }
-        if spec.pkce:
+        if uses_pkce(name, settings):
             client_kwargs["code_challenge_method"] = "S256"
         endpoints: dict[str, Any] = (
             {"server_metadata_url": settings["metadata_url"]}

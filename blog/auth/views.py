@@ -126,7 +126,11 @@ def start() -> ResponseReturnValue:
 @bp.get("/callback/<provider>")
 def callback(provider: str) -> ResponseReturnValue:
     """Finish the dance: check state, nonce and PKCE, log in, return to the draft."""
-    from blog.auth.dance import PROVIDER_ERRORS, failure_message  # as in begin_login
+    from blog.auth.dance import (  # as in begin_login
+        PROVIDER_ERRORS,
+        failure_message,
+        id_token_checks,
+    )
 
     if provider not in PROVIDERS:
         abort(404)
@@ -136,7 +140,7 @@ def callback(provider: str) -> ResponseReturnValue:
     label = provider_label(provider)
     settings = current_app.config["AUTH_PROVIDERS"][provider]
     try:
-        token = client.authorize_access_token()
+        token = client.authorize_access_token(**id_token_checks(client, provider, settings))
         profile = PROVIDERS[provider].fetch_profile(client, token, settings)
     except PROVIDER_ERRORS as exc:
         log.info("login with %s failed: %r", provider, exc)

@@ -74,9 +74,13 @@ class PageCache:
             return None
         forwarded = ""
         if self.forwarded:
+            # Every header ProxyFix turns into the page's origin, which links without a
+            # BLOG_SITE_URL are built from: one left out would let a request choose the links
+            # every other reader gets.
             forwarded = (
                 f"{environ.get('HTTP_X_FORWARDED_PROTO', '')}"
                 f"|{environ.get('HTTP_X_FORWARDED_HOST', '')}"
+                f"|{environ.get('HTTP_X_FORWARDED_PORT', '')}"
             )
         return (
             f"{self.key_prefix}{environ['wsgi.url_scheme']}|{environ.get('HTTP_HOST', '')}"

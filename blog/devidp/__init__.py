@@ -25,7 +25,9 @@ Endpoints (``{v}`` is any Graph version such as ``v19.0``):
   ``/google/.well-known/openid-configuration``, ``/google/o/oauth2/v2/auth`` (GET consent page,
   POST decision), ``/google/token``, ``/google/v1/userinfo``, ``/google/oauth2/v3/certs``.
   Issuer ``{base_url}/google``.
-- LinkedIn (OIDC; client_secret_post ONLY, Basic gets 401 invalid_client):
+- LinkedIn (OIDC; client_secret_post ONLY, Basic gets 401 invalid_client; as LinkedIn's web flow,
+  no PKCE: a code_challenge is ignored and a code_verifier gets 401 invalid_client; ID tokens
+  carry no nonce):
   ``/linkedin/.well-known/openid-configuration``, ``/linkedin/oauth/v2/authorization``,
   ``/linkedin/oauth/v2/accessToken``, ``/linkedin/v2/userinfo``, ``/linkedin/oauth/openid/jwks``.
   Issuer ``{base_url}/linkedin``.
@@ -67,6 +69,8 @@ Switches (``app.extensions["devidp"].switches``, an ``IdpSwitches``; or over HTT
 - ``avatar_drip_seconds``: avatars trickle out a byte at a time over this long.
 - ``avatar_huge_bytes``: avatars are this many bytes, a PNG signature then zeros, unannounced.
 - ``avatar_bomb_side``: avatars are a small valid PNG of this many pixels a side.
+- ``bare_issuer``: OIDC ID tokens' ``iss`` leaves out the scheme, as Google may send it.
+- ``forged_nonce``: OIDC ID tokens carry this nonce instead of the request's (null: theirs).
 
 ``app.extensions["devidp"].reset()`` is the in-process ``/_control/reset``.
 """

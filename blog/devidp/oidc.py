@@ -37,6 +37,10 @@ class OidcProvider:
     advertise_auth_methods: bool
     expires_in: int
     access_prefix: str
+    # LinkedIn's web flow: a code_verifier at the token endpoint gets 401 invalid_client, and
+    # its ID tokens carry no nonce (whatever the request sent).
+    pkce: bool = True
+    nonce: bool = True
 
 
 GOOGLE = OidcProvider(
@@ -60,6 +64,8 @@ LINKEDIN = OidcProvider(
     advertise_auth_methods=False,
     expires_in=5183999,
     access_prefix="AQdev-",
+    pkce=False,
+    nonce=False,
 )
 
 
@@ -84,7 +90,9 @@ def _at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
-def _validate(provider: str) -> Validator:
+def _validate(spec: OidcProvider) -> Validator:
+    provider = spec.name
+
     def validate(idp: DevIdp, args: Mapping[str, str]) -> AuthorizeRequest:
         client, redirect_uri = check_client(idp, provider, args)
         if args.get("response_type") != "code":
@@ -92,8 +100,9 @@ def _validate(provider: str) -> Validator:
         scope = args.get("scope", "")
         if "openid" not in scope_set(scope):
             raise AuthorizeRedirectError("invalid_scope", "scope must contain openid.")
-        challenge = args.get("code_challenge") or None
-        method = args.get("code_challenge_method") or None
+        # Without PKCE (LinkedIn) a challenge is ignored like any unknown parameter.
+        challenge = (args.get("code_challenge") or None) if spec.pkce else None
+        method = (args.get("code_challenge_method") or None) if spec.pkce else None
         if challenge is None and method is not None:
             raise AuthorizeRedirectError("invalid_request", "code_challenge is missing.")
         if challenge is not None:
@@ -108,7 +117,7 @@ def _validate(provider: str) -> Validator:
             redirect_uri=redirect_uri,
             scope=scope,
             state=args.get("state"),
-            nonce=args.get("nonce"),
+            nonce=args.get("nonce") if spec.nonce else None,
             code_challenge=challenge,
             code_challenge_method=method,
         )
@@ -123,6 +132,8 @@ def _token(spec: OidcProvider) -> Response:
         return fail_page()
     client = authenticate_client(idp, spec.name, spec.auth_methods)
     form = request.form
+    if not spec.pkce and "code_verifier" in form:
+        raise OAuthError("invalid_client", "Client authentication failed.", 401)
     if form.get("grant_type") != "authorization_code":
         raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code.")
     if not form.get("code"):
@@ -140,15 +151,18 @@ def _token(spec: OidcProvider) -> Response:
         entry, spec.access_prefix, now + timedelta(seconds=spec.expires_in)
     )
     ident = identity(entry.identity_key)
+    issuer = idp.url(f"/{spec.name}")
     claims: dict[str, Any] = {
-        "iss": idp.url(f"/{spec.name}"),
+        "iss": issuer.split("://", 1)[1] if idp.switches.bare_issuer else issuer,
         "azp": client.client_id,
         "aud": "someone-else" if idp.switches.bad_id_token else client.client_id,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(hours=1)).timestamp()),
         "at_hash": _at_hash(token.token),
     }
-    if entry.request.nonce is not None:
+    if idp.switches.forged_nonce is not None:
+        claims["nonce"] = idp.switches.forged_nonce
+    elif entry.request.nonce is not None:
         claims["nonce"] = entry.request.nonce
     claims.update(profile_claims(idp, spec.name, ident, entry.request.scope))
     body = {
@@ -182,7 +196,7 @@ def _userinfo(spec: OidcProvider) -> Response:
 def oidc_blueprint(spec: OidcProvider) -> Blueprint:
     """Build the blueprint serving one OIDC provider under /<name>."""
     bp = Blueprint(f"devidp_{spec.name}", __name__, url_prefix=f"/{spec.name}")
-    validate = _validate(spec.name)
+    validate = _validate(spec)
 
     @bp.get("/.well-known/openid-configuration")
     def discovery() -> Response:

@@ -38,6 +38,11 @@ class IdpSwitches:
     avatar_drip_seconds: float = 0.0
     avatar_huge_bytes: int = 0
     avatar_bomb_side: int = 0
+    # OIDC ID tokens' iss without its scheme, as Google documents it may send
+    # ("accounts.google.com").
+    bare_issuer: bool = False
+    # OIDC ID tokens carry this nonce instead of the request's (a replayed or forged token).
+    forged_nonce: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the switches as a JSON-ready dict."""
@@ -49,7 +54,7 @@ class IdpSwitches:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown switches: {sorted(unknown)}")
-        for name in ("deny", "bad_id_token", "fail"):
+        for name in ("deny", "bad_id_token", "fail", "bare_issuer"):
             if name in changes and not isinstance(changes[name], bool):
                 raise ValueError(f"{name} must be true or false")
         for name, top, whole in (
@@ -69,6 +74,9 @@ class IdpSwitches:
             auto = changes["auto_identity"]
             if auto is not None and (not isinstance(auto, str) or find_identity(auto) is None):
                 raise ValueError("auto_identity must be null or a known identity key")
+        forged = changes.get("forged_nonce")
+        if forged is not None and (not isinstance(forged, str) or not forged):
+            raise ValueError("forged_nonce must be null or a non-empty string")
         for name, value in changes.items():
             setattr(self, name, float(value) if name.endswith("seconds") else value)
 

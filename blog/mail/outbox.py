@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from email.utils import format_datetime, make_msgid
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import func, select
 
 from blog.extensions import db
@@ -17,11 +17,10 @@ NOTICE_HEADER = "X-Blog-Notice"
 
 
 def site_url(path: str) -> str:
-    """An absolute URL for mail: BLOG_SITE_URL, else the current request's host."""
-    base = current_app.config.get("SITE_URL") or ""
-    if not base and has_request_context():
-        base = request.host_url
-    return (base or "http://localhost").rstrip("/") + path
+    """An absolute URL for mail: BLOG_SITE_URL, else (development) the local address."""
+    # Never the request's Host: whoever sends the request would choose where the links go.
+    config = current_app.config
+    return str(config.get("SITE_URL") or config["DEV_SITE_URL"]).rstrip("/") + path
 
 
 def _domain(address: str) -> str:

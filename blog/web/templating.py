@@ -14,7 +14,9 @@ from flask import Flask, current_app, request
 
 
 def absolute_url(path: str) -> str:
-    """An absolute URL for a site path, from BLOG_SITE_URL or the request's host."""
+    """An absolute URL for a site path, from BLOG_SITE_URL (required in production)."""
+    # Development without it follows the request, so that localhost and 127.0.0.1 both work;
+    # the page cache keys such pages by every header that makes up the request's origin.
     base = current_app.config["SITE_URL"] or request.host_url.rstrip("/")
     return base + path
 

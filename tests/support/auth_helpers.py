@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -39,12 +39,24 @@ def _placeholder(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 def serve_site(make_app: Any, **overrides: Any) -> Iterator[OAuthSite]:
     """start_oauth_site on fast-stopping servers; yields the site, then stops."""
+    yield from serve_site_with_rows(make_app, None, **overrides)
+
+
+def serve_site_with_rows(
+    make_app: Any,
+    more_providers: Callable[[str], dict[str, dict[str, Any]]] | None,
+    **overrides: Any,
+) -> Iterator[OAuthSite]:
+    """serve_site, with `more_providers(idp_url)` added to the provider settings (the generic
+    OIDC row)."""
     blog_server, idp_server = FastServer(_placeholder), FastServer(_placeholder)
     idp_app = create_idp_app(idp_config_for(idp_server.url, [blog_server.url]))
     idp_server.server.app = idp_app
     providers = dev_provider_settings(idp_server.url)
     for settings in providers.values():
         settings.pop("dev")
+    if more_providers is not None:
+        providers |= more_providers(idp_server.url)
     config: dict[str, Any] = {
         "AUTH_PROVIDERS": providers,
         "SITE_URL": blog_server.url,
