@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from blog.auth import accounts
+from blog.auth import accounts, personal_data
 from blog.clock import utcnow
 from blog.database import write_transaction
 from blog.extensions import csrf, db
@@ -62,7 +62,7 @@ def data_deletion() -> ResponseReturnValue:
     identity = accounts.find_identity("facebook", subject)
     deleted = 0
     if identity is not None:
-        accounts.delete_account(identity.user_id, now)
+        personal_data.delete_account(identity.user_id, now)
         deleted = 1
     code = secrets.token_hex(10)
     with write_transaction():
