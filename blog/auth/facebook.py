@@ -66,7 +66,7 @@ def parse_signed_request(signed_request: str, app_secret: str, now: datetime) ->
     subject = payload.get("user_id")
     if isinstance(subject, int) and not isinstance(subject, bool):
         subject = str(subject)
-    return subject.strip() or None if isinstance(subject, str) else None
+    return (subject.strip() or None) if isinstance(subject, str) else None
 
 
 def confirmation_code(signed_request: str) -> str:
@@ -131,9 +131,7 @@ def _delete(subject: str, code: str, now: datetime) -> None:
 @bp.get("/auth/facebook/deletion/<code>/")
 def deletion_status(code: str) -> ResponseReturnValue:
     """The status page Facebook links the user to."""
-    found = db.session.scalar(
-        select(DeletionRequest).where(DeletionRequest.confirmation_code == code)
-    )
+    found = _recorded(code)
     if found is None:
         abort(404)
     return render_template("account/deletion_status.html", request_row=found)
