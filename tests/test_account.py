@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,12 +10,15 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from blog.auth.personal_data import ON_DELETION
 from blog.auth.providers import Profile
 from blog.devidp import identity
 from blog.extensions import db
-from blog.models import Avatar, Comment, Identity, User
+from blog.mail.sender import send_due
+from blog.models import Avatar, Comment, CommentDraft, Identity, SubscriptionKind, User
 from tests.support.auth_helpers import (
     ESSAY,
     client_comment,
@@ -29,6 +33,15 @@ from tests.support.auth_helpers import (
     with_cookie,
 )
 from tests.support.oauth_site import OAuthSite
+from tests.support.smtp_server import (
+    AUTHOR,
+    SMTPServer,
+    comment,
+    login,
+    make_user,
+    outbox,
+    subscriptions,
+)
 
 
 @pytest.fixture
@@ -143,6 +156,10 @@ def test_delete_account_anonymises_and_ends_every_session(site: OAuthSite) -> No
     reply = new_comment_id(post_comment(site, bob, "Bob answers", mine))
     copy = session_cookie(http)
     assert copy is not None
+    # The picture fetched at login is in the export, as the privacy page says.
+    picture = http.get(site.url + "/account/data.json").json()["avatar"]
+    assert picture["content_type"] == "image/png"
+    assert base64.b64decode(picture["data_base64"]).startswith(b"\x89PNG")
     page = http.get(site.url + "/account/")
     data = form_data(page.text, "/account/delete")
     refused = http.post(site.url + "/account/delete", data=data)  # the box is not ticked
@@ -178,3 +195,100 @@ def identity_user(site: OAuthSite, provider: str) -> int:
         found = db.session.scalar(select(Identity.user_id).where(Identity.provider == provider))
         assert found is not None
         return found
+
+
+# --- everything about a person: in the export, gone at deletion ----------------------------
+
+
+def mail_reader(app: Flask, name: str, email: str | None, verified: bool) -> FlaskClient:
+    client = app.test_client()
+    login(client, make_user(app, name, email, verified))
+    return client
+
+
+def readers_mail(app: Flask) -> list[str]:
+    """Who the outbox's messages are to, leaving out the author's notices of new comments."""
+    return [m.to_address for m in outbox(app) if m.to_address != AUTHOR]
+
+
+def subscribed_alice_with_mail_and_a_draft(app: Flask) -> FlaskClient:
+    """Alice (verified address) follows the essay and the blog, has a notification waiting,
+    and a draft kept after her form expired; Dave typed an address of his own to follow."""
+    alice = mail_reader(app, "Alice", "alice@example.com", verified=True)
+    first = comment(alice, "Subscribing.", subscribe_thread="1", subscribe_posts="1")
+    assert first.status_code == 303
+    zoe = mail_reader(app, "Zoë", "zoe@example.com", verified=True)
+    assert comment(zoe, "A reply Alice hears about.").status_code == 303
+    dave = mail_reader(app, "Dave", None, verified=False)
+    typed = comment(dave, "Dave follows too.", subscribe_thread="1", subscribe_email="dave@x.org")
+    assert typed.status_code == 303
+    post_id = form_data(alice.get(ESSAY).get_data(as_text=True), "/comments/")["post_id"]
+    expired = alice.post("/comments/", data={"post_id": post_id, "comment": "Unfinished"})
+    assert expired.status_code == 400
+    return alice
+
+
+def test_the_export_holds_subscriptions_drafts_mail_and_the_picture(
+    mail_app: Flask, smtp: SMTPServer
+) -> None:
+    alice = subscribed_alice_with_mail_and_a_draft(mail_app)
+    data = alice.get("/account/data.json").get_json()
+    subscribed = [(s["kind"], s["email"], s["post"]) for s in data["subscriptions"]]
+    assert subscribed == [
+        ("thread", "alice@example.com", ESSAY),
+        ("posts", "alice@example.com", None),
+    ]
+    assert all(s["confirmed_at"] for s in data["subscriptions"])
+    assert [(d["post"], d["text"]) for d in data["drafts"]] == [(ESSAY, "Unfinished")]
+    # Zoë's reply and Dave's comment, each a notification waiting to go to her.
+    assert [(m["to"], m["status"]) for m in data["mail"]] == [("alice@example.com", "queued")] * 2
+    assert "A reply Alice hears about." in data["mail"][0]["text"]
+    assert data["avatar"] is None
+    # Nobody else's address or mail is in it.
+    assert "dave@x.org" not in json.dumps(data) and "zoe@example.com" not in json.dumps(data)
+
+
+def test_deleting_an_account_ends_its_subscriptions_mail_and_drafts(
+    mail_app: Flask, smtp: SMTPServer
+) -> None:
+    alice = subscribed_alice_with_mail_and_a_draft(mail_app)
+    form = form_data(alice.get("/account/").get_data(as_text=True), "/account/delete")
+    deleted = alice.post("/account/delete", data={**form, "confirm": "delete"})
+    assert deleted.status_code == 303
+    assert [s.email for s in subscriptions(mail_app)] == ["dave@x.org"]
+    assert readers_mail(mail_app) == ["dave@x.org"]  # his confirmation
+    with mail_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CommentDraft)) == 0
+    # Later comments and posts mail nobody at her address.
+    zoe = mail_reader(mail_app, "Zoë again", "zoe@example.com", verified=True)
+    assert comment(zoe, "Another reply.").status_code == 303
+    send_due(mail_app)
+    assert smtp.to("alice@example.com") == []
+    assert [m.subject for m in smtp.to("dave@x.org")] == [
+        "[True Connections] Please confirm your subscription"
+    ]
+
+
+def test_deleting_an_account_leaves_the_owner_of_a_typed_address_alone(
+    mail_app: Flask, smtp: SMTPServer
+) -> None:
+    # Erin typed Dave's address; Dave follows the blog with it himself, confirmed.
+    dave = mail_reader(mail_app, "Dave", "dave@x.org", verified=True)
+    assert comment(dave, "Dave follows.", subscribe_posts="1").status_code == 303
+    erin = mail_reader(mail_app, "Erin", None, verified=False)
+    typed = comment(erin, "Erin follows.", subscribe_thread="1", subscribe_email="dave@x.org")
+    assert typed.status_code == 303
+    assert readers_mail(mail_app) == ["dave@x.org"]  # the confirmation Erin's request sent
+    send_due(mail_app)
+    assert "dave@x.org" not in json.dumps(erin.get("/account/data.json").get_json()["mail"])
+    form = form_data(erin.get("/account/").get_data(as_text=True), "/account/delete")
+    assert erin.post("/account/delete", data={**form, "confirm": "delete"}).status_code == 303
+    assert [(s.email, s.kind) for s in subscriptions(mail_app)] == [
+        ("dave@x.org", SubscriptionKind.POSTS)
+    ]
+    # What was sent stays on record: it counts toward the address's daily confirmations.
+    assert readers_mail(mail_app) == ["dave@x.org"]
+
+
+def test_every_table_has_a_decision_on_deletion() -> None:
+    assert set(ON_DELETION) == set(db.metadata.tables)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,17 @@ from sqlalchemy import func, select
 from blog.auth import accounts
 from blog.auth.devmode import dev_provider_settings
 from blog.auth.providers import Profile
+from blog.clock import FrozenClock
 from blog.devidp import identity
 from blog.extensions import db
-from blog.models import Comment, DeletionRequest, Identity, User
+from blog.models import Comment, DeletionRequest, Identity, Subscription, User
+from tests.conftest import NOW
 from tests.support.auth_helpers import (
     ESSAY,
     client_comment,
     client_login,
     comment_html,
+    form_data,
     logged_in,
     new_comment_id,
     post_comment,
@@ -45,13 +49,19 @@ def b64url(data: bytes) -> str:
 
 def signed_request(payload: Any, secret: str = SECRET) -> str:
     """Facebook's format: base64url(HMAC-SHA256(payload part)) + "." + base64url(JSON)."""
-    body = b64url(json.dumps(payload).encode())
+    return signed_raw(json.dumps(payload).encode(), secret)
+
+
+def signed_raw(payload: bytes, secret: str = SECRET) -> str:
+    """Any bytes as the payload part, signed as Facebook signs."""
+    body = b64url(payload)
     signature = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
     return f"{b64url(signature)}.{body}"
 
 
-def deletion_payload(user_id: str) -> dict[str, Any]:
-    return {"algorithm": "HMAC-SHA256", "user_id": user_id, "issued_at": 1_764_072_000}
+def deletion_payload(user_id: str, issued_at: datetime = NOW) -> dict[str, Any]:
+    """What Facebook signs: issued now by the app's clock unless a test says otherwise."""
+    return {"algorithm": "HMAC-SHA256", "user_id": user_id, "issued_at": int(issued_at.timestamp())}
 
 
 @pytest.fixture
@@ -64,7 +74,10 @@ def facebook_user(app: Flask, key: str = "alice") -> int:
     """A user who logged in with Facebook once and left a comment."""
     person = identity(key)
     profile = Profile("facebook", person.subject("facebook"), person.name, person.email, True, None)
-    client_comment(client_login(app, profile), "Hello")
+    client = client_login(app, profile)
+    # With "Notify me" ticked: the verified address follows the essay's thread.
+    form = form_data(client.get(ESSAY).text, "/comments/")
+    client_comment(client, "Hello", form={**form, "subscribe_thread": "1"})
     with app.app_context():
         found = accounts.find_identity("facebook", person.subject("facebook"))
         assert found is not None
@@ -103,6 +116,7 @@ def test_signed_request_deletes_and_answers_url_and_code(app: Flask) -> None:
     assert user_state(app, user_id) == ("Deleted user", 0, None)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Identity)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Subscription)) == 0
         row = db.session.scalar(select(Comment))
         assert row is not None and (row.user_id, row.author_name) == (None, "Deleted user")
         request_row = db.session.scalar(select(DeletionRequest))
@@ -142,6 +156,27 @@ BAD_REQUESTS: dict[str, str] = {
     "no user": signed_request({"algorithm": "HMAC-SHA256", "issued_at": 1}),
     "payload a list": signed_request(["HMAC-SHA256", "1020000000000000001"]),
     "non-ascii": "ü.ü",
+    "issued years ago": signed_request(
+        deletion_payload("1020000000000000001", NOW - timedelta(days=3 * 365))
+    ),
+    "issued a day ago": signed_request(
+        deletion_payload("1020000000000000001", NOW - timedelta(days=1))
+    ),
+    "issued in the future": signed_request(
+        deletion_payload("1020000000000000001", NOW + timedelta(hours=1))
+    ),
+    "issued_at missing": signed_request(
+        {"algorithm": "HMAC-SHA256", "user_id": "1020000000000000001"}
+    ),
+    "issued_at not a number": signed_request(
+        {**deletion_payload("1020000000000000001"), "issued_at": "yesterday"}
+    ),
+    # Unsigned: parsing it before checking the signature used to exhaust the recursion limit.
+    "deeply nested, unsigned": b64url(b"x" * 32) + "." + b64url(b"[" * 3000),
+    "deeply nested, signed": signed_raw(b"[" * 3000),
+    "too long": signed_request(
+        {**deletion_payload("1020000000000000001"), "padding": "x" * 20_000}
+    ),
 }
 
 
@@ -196,3 +231,43 @@ def test_deletion_over_http_ends_the_facebook_users_session(site: OAuthSite) -> 
         assert "You are commenting using" not in browser.get(site.url + ESSAY).text
     # The privacy page that Facebook's app settings point to is served.
     assert requests.get(site.url + "/privacy/").status_code == 200
+
+
+def test_a_repeated_request_answers_the_same_and_acts_once(app: Flask) -> None:
+    facebook_user(app)
+    request = {
+        "signed_request": signed_request(deletion_payload(identity("alice").subject("facebook")))
+    }
+    first = app.test_client().post(ROUTE, data=request)
+    assert first.status_code == 200
+    # The person comes back and logs in with Facebook again: a new account, with a comment.
+    new_user = facebook_user(app)
+    again = app.test_client().post(ROUTE, data=request)
+    assert again.status_code == 200
+    assert again.get_json() == first.get_json()
+    assert user_state(app, new_user) == ("Alice Verified", 2, "alice@example.com")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DeletionRequest)) == 1
+    status = app.test_client().get(first.get_json()["url"].removeprefix("http://blog.test"))
+    assert "Your data has been deleted" in status.text
+
+
+def test_a_request_a_few_minutes_old_is_still_honoured(app: Flask, clock: FrozenClock) -> None:
+    user_id = facebook_user(app)
+    request = signed_request(deletion_payload(identity("alice").subject("facebook")))
+    clock.advance(minutes=30)
+    response = app.test_client().post(ROUTE, data={"signed_request": request})
+    assert response.status_code == 200
+    assert user_state(app, user_id) == ("Deleted user", 0, None)
+
+
+def test_a_replay_with_the_signature_spelt_otherwise_acts_once(app: Flask) -> None:
+    facebook_user(app)
+    signed = signed_request(deletion_payload(identity("alice").subject("facebook")))
+    first = app.test_client().post(ROUTE, data={"signed_request": signed})
+    new_user = facebook_user(app)
+    signature, _, payload = signed.partition(".")
+    for variant in (f"{signature}=.{payload}", f"{signature}==.{payload}"):
+        again = app.test_client().post(ROUTE, data={"signed_request": variant})
+        assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert user_state(app, new_user) == ("Alice Verified", 2, "alice@example.com")

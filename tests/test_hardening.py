@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,14 +16,18 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from werkzeug.test import TestResponse
 
 from blog import create_app
+from blog.auth.drafts import MAX_DRAFTS
 from blog.cache import page_cache
+from blog.clock import FrozenClock
 from blog.config import ConfigError
+from blog.database import write_transaction
 from blog.extensions import db, init_migrations
-from blog.models import SCHEMA_REVISION, Comment, Post
+from blog.models import SCHEMA_REVISION, Comment, CommentDraft, Post
+from tests.support.auth_helpers import essay_id, textarea
 from tests.support.comment_client import ESSAY, log_in
 
 SITE = "https://blog.example.com"
@@ -373,3 +378,94 @@ def test_production_links_come_from_the_site_url_whatever_the_request_says(
             page = client.get(path, headers=headers).get_data(as_text=True)
             assert f"{SITE}/" in page and "example:" not in page and ":6666" not in page
             assert "attacker.example" not in page and "evil.example" not in page, path
+
+
+# --- drafts: kept for a reader with a session, bounded, and they expire --------------------
+
+
+def drafts(app: Flask) -> list[CommentDraft]:
+    with app.app_context():
+        return list(db.session.scalars(select(CommentDraft).order_by(CommentDraft.updated_at)))
+
+
+def essay_form_id(client: FlaskClient) -> str:
+    return str(essay_id(client.get(ESSAY).get_data(as_text=True)))
+
+
+def test_cookie_less_refused_comment_posts_keep_no_draft(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app()
+    client = app.test_client()
+    data = {"post_id": essay_form_id(client), "parent_id": "", "comment": "x" * 100_000}
+    for n in range(30):
+        # A fresh client each time: no session cookie, no CSRF token.
+        response = app.test_client().post("/comments/", data=data)
+        assert response.status_code == 400
+        # A cookie of our name that we never signed is no session either.
+        forged = app.test_client()
+        forged.set_cookie("blog_session", f"forged-{n}", domain="blog.test")
+        assert forged.post("/comments/", data=data).status_code == 400
+    assert drafts(app) == []
+
+
+def test_a_session_keeps_one_draft_no_longer_than_a_comment(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app()
+    reader = log_in(app)
+    long_text = "y" * (app.config["COMMENT_MAX_CHARS"] * 20)
+    form = {"post_id": essay_form_id(reader.client), "parent_id": ""}
+    for text in (long_text, "Second try", "Third try"):
+        # No CSRF token: the form had expired; the text comes back and is kept.
+        response = reader.client.post("/comments/", data={**form, "comment": text})
+        assert response.status_code == 400 and "Your form had expired" in response.text
+    assert textarea(reader.page()) == "Third try"
+    kept = drafts(app)
+    assert [d.body for d in kept] == ["Third try"]
+    reader.client.post("/comments/", data={**form, "comment": long_text})
+    assert [len(d.body) for d in drafts(app)] == [app.config["COMMENT_MAX_CHARS"]]
+
+
+def test_drafts_expire_by_the_apps_clock(
+    essay: Path, make_app: Callable[..., Flask], clock: FrozenClock
+) -> None:
+    app = make_app()
+    reader = log_in(app)
+    form = {"post_id": essay_form_id(reader.client), "parent_id": ""}
+    reader.client.post("/comments/", data={**form, "comment": "Kept for a while"})
+    clock.advance(days=6)
+    assert textarea(reader.page()) == "Kept for a while"
+    clock.advance(days=2)
+    assert textarea(reader.page()) == ""
+    # The next draft saved, by anyone, clears the expired ones away.
+    log_in(app, "bob").client.post("/comments/", data={**form, "comment": "Bob's"})
+    assert [d.body for d in drafts(app)] == ["Bob's"]
+
+
+def test_drafts_are_bounded_in_total_the_oldest_go_first(
+    essay: Path, make_app: Callable[..., Flask], clock: FrozenClock
+) -> None:
+    app = make_app()
+    reader = log_in(app)
+    post = essay_form_id(reader.client)
+    with app.app_context(), write_transaction():
+        base = clock.now() - timedelta(hours=1)
+        db.session.execute(
+            insert(CommentDraft),
+            [
+                {
+                    "id": f"old-{n}",
+                    "post_id": int(post),
+                    "body": "old",
+                    "started_at": base,
+                    "updated_at": base + timedelta(seconds=n),
+                }
+                for n in range(MAX_DRAFTS)
+            ],
+        )
+    reader.client.post("/comments/", data={"post_id": post, "comment": "Mine"})
+    kept = drafts(app)
+    assert len(kept) == MAX_DRAFTS
+    assert "old-0" not in {d.id for d in kept} and kept[-1].body == "Mine"
+    assert textarea(reader.page()) == "Mine"

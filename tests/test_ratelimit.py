@@ -17,11 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bench.procs import WORKERS, Gunicorn, clean_env
 from blog.auth.devmode import dev_provider_settings
 from blog.config import load_settings
+from blog.extensions import db
+from blog.models import CommentDraft
 from blog.web.ratelimit import LIMITER_KEY, storage_uri
 from tests.support.auth_helpers import essay_id, form_data, textarea
 from tests.support.comment_client import ESSAY, Reader, assert_refused, comment_id, log_in, statuses
@@ -343,3 +346,23 @@ def test_with_redis_gunicorn_workers_share_the_count(
             client.delete(*stale)
         client.close()
     assert passed == WORKERS_LIMIT
+
+
+def test_refusals_to_cookie_less_requests_keep_no_draft(limited: Callable[..., Flask]) -> None:
+    app = limited()
+    post = str(essay_id(app.test_client().get(ESSAY).text))
+    comment = {"post_id": post, "parent_id": "", "comment": "z" * 100_000}
+    login = {"provider": "x", "next": ESSAY, "post_id": post, "comment": "z" * 100_000}
+    refused = []
+    for _ in range(COMMENT_LIMIT + LOGIN_LIMIT + 5):
+        refused.append(from_ip(app.test_client()).post("/comments/", data=comment).status_code)
+    for _ in range(LOGIN_LIMIT):
+        start_login(from_ip(app.test_client()))  # the address's logins, used up
+    for _ in range(5):
+        client = from_ip(app.test_client())
+        response = client.post("/auth/start", data=login, headers={"Origin": SITE})
+        assert_limited(response, TOO_MANY_LOGINS)
+        assert "Your comment is kept." not in response.text
+    assert set(refused) == {400}  # the CSRF check comes first
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CommentDraft)) == 0

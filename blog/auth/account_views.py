@@ -18,7 +18,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import logout_user
 
-from blog.auth import accounts
+from blog.auth import personal_data
+from blog.auth.drafts import discard_draft
 from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import pop_notice, viewer
 from blog.auth.views import LINK_KEY, begin_login
@@ -77,7 +78,7 @@ def link() -> ResponseReturnValue:
 def download() -> ResponseReturnValue:
     """Everything the blog holds about the reader, as a JSON download."""
     user = _user()
-    body = json.dumps(accounts.export_data(user), indent=2, ensure_ascii=False)
+    body = json.dumps(personal_data.export_data(user), indent=2, ensure_ascii=False)
     return Response(
         body,
         mimetype="application/json",
@@ -87,11 +88,12 @@ def download() -> ResponseReturnValue:
 
 @bp.post("/delete")
 def delete() -> ResponseReturnValue:
-    """Delete the account: identities gone, comments anonymised, every session ended."""
+    """Delete the account: everything about the reader gone, comments anonymised, sessions ended."""
     user = _user()
     if request.form.get("confirm") != "delete":
         abort(400, "Tick the box to confirm that you want to delete your account.")
-    accounts.delete_account(user.id, utcnow())
+    personal_data.delete_account(user.id, utcnow())
+    discard_draft()  # a draft saved before logging in is this reader's too
     logout_user()
     session.clear()
     return redirect(url_for("reader.home"), 303)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 
 from blog.auth.providers import Profile
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Avatar, Comment, Identity, User
+from blog.models import Identity, User
 
-DELETED_NAME = "Deleted user"
 MAX_NAME_CHARS = 200
 # C0 and C1 control characters: PostgreSQL refuses NUL in text, and none belongs in a name.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -102,63 +100,3 @@ def end_sessions(user_id: int) -> None:
             .where(User.id == user_id)
             .values(session_generation=User.session_generation + 1)
         )
-
-
-def delete_account(user_id: int, now: datetime) -> None:
-    """Remove identities, avatar and personal data; comments stay, anonymised."""
-    with write_transaction():
-        user = db.session.get(User, user_id)
-        if user is None:
-            return
-        db.session.execute(
-            update(Comment)
-            .where(Comment.user_id == user_id)
-            .values(user_id=None, author_name=DELETED_NAME, provider=None)
-        )
-        avatar = db.session.get(Avatar, user_id)
-        if avatar is not None:
-            db.session.delete(avatar)
-        user.identities.clear()
-        user.display_name = DELETED_NAME
-        user.email = None
-        user.email_verified = False
-        user.deleted_at = now
-        user.session_generation += 1
-
-
-def export_data(user: User) -> dict[str, Any]:
-    """Everything the blog holds about a user, as JSON-ready data."""
-    comments = db.session.scalars(
-        select(Comment).where(Comment.user_id == user.id).order_by(Comment.created_at)
-    ).all()
-    return {
-        "user": {
-            "id": user.id,
-            "display_name": user.display_name,
-            "email": user.email,
-            "email_verified": user.email_verified,
-            "created_at": user.created_at.isoformat(),
-        },
-        "identities": [
-            {
-                "provider": i.provider,
-                "subject": i.subject,
-                "display_name": i.display_name,
-                "email": i.email,
-                "linked_at": i.created_at.isoformat(),
-                "last_login_at": i.last_login_at.isoformat(),
-            }
-            for i in user.identities
-        ],
-        "comments": [
-            {
-                "id": c.id,
-                "post": c.post.path,
-                "status": c.status.value,
-                "text": c.body,
-                "created_at": c.created_at.isoformat(),
-                "edited_at": c.edited_at.isoformat() if c.edited_at else None,
-            }
-            for c in comments
-        ],
-    }

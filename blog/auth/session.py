@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 
@@ -14,13 +15,28 @@ NEXT_KEY = "next"
 NOTICE_KEY = "notice"
 
 
+class BlogSession(SecureCookieSession):
+    """Flask's session, knowing whether the request brought it in a cookie we signed."""
+
+    carried = False
+
+
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per set of keys.
 
     Flask builds it for every request, even one that carries no cookie at all.
     """
 
+    session_class = BlogSession
     _built: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The request's session, marked when it came in a valid cookie of ours."""
+        opened = super().open_session(app, request)
+        if isinstance(opened, BlogSession):
+            # Flask never sends an empty session: a cookie we signed always holds something.
+            opened.carried = bool(opened)
+        return opened
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """The serializer for the app's current secret key and its fallbacks."""
@@ -32,8 +48,11 @@ class SignedCookieSessions(SecureCookieSessionInterface):
 
 
 def has_session_cookie() -> bool:
-    """True when the request carries our session cookie (so reading the session is allowed)."""
-    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    """True when the request carries a session cookie we signed (so reading it is allowed)."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return False
+    # An attribute of the session, not a key: asking marks nothing as read.
+    return getattr(session, "carried", False) is True
 
 
 def viewer() -> User | None:

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from blog.auth import accounts
-from blog.auth.drafts import DRAFT_KEY, save_draft
+from blog.auth.drafts import DRAFT_KEY, claim_draft, save_draft
 from blog.auth.providers import PROVIDERS, Profile, enabled_providers, provider_label
 from blog.auth.session import (
     NEXT_KEY,
@@ -118,7 +118,10 @@ def start() -> ResponseReturnValue:
     if post_id is not None and db.session.get(Post, post_id) is not None:
         now = utcnow()
         started = session.get(STARTED_KEY) or now.timestamp()
-        save_draft(post_id, parse_int(request.form.get("parent_id")), body, now)
+        # Kept even without a session cookie: the login gives the reader their session.
+        save_draft(
+            post_id, parse_int(request.form.get("parent_id")), body, now, starts_session=True
+        )
         session[STARTED_KEY] = started
     return begin_login(name, next_path)
 
@@ -184,6 +187,7 @@ def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
     session.update(kept)
     login_user(user)
     session[PROVIDER_KEY] = profile.provider
+    claim_draft(user.id)
     # By the first login, as Authlib is: the HTTP stack is no part of a worker's start.
     from blog.auth.avatars import fetch_avatar
 

@@ -105,3 +105,7 @@ class CommentDraft(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     body: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The reader it belongs to once they log in: their export shows it, their deletion ends it.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )

@@ -135,11 +135,9 @@ def _comment_kept(message: str) -> Response:
 
 
 def _login_draft_kept() -> bool:
-    """Keep the logged-out form's comment, as the login start would have (same origin only)."""
+    """Keep the logged-out form's comment of a reader with a session (same origin only)."""
     post_id = parse_int(request.form.get("post_id"))
     if post_id is None or not same_origin() or db.session.get(Post, post_id) is None:
         return False
-    save_draft(
-        post_id, parse_int(request.form.get("parent_id")), request.form.get("comment", ""), utcnow()
-    )
-    return True
+    parent_id = parse_int(request.form.get("parent_id"))
+    return save_draft(post_id, parent_id, request.form.get("comment", ""), utcnow()) is not None
