@@ -183,3 +183,27 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_500(walker: FlaskClient
     huge = "9" * 30
     for path in (f"/avatars/{huge}.png", f"/avatars/{huge}.svg", f"/comments/{huge}/edit"):
         assert walker.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/page/0001/",
+        "/page/02/",
+        "/page/\u0661/",  # ARABIC-INDIC DIGIT ONE
+        "/\u0662\u0660\u0661\u0669/",
+        "/2019/\uff10\uff16/",  # FULLWIDTH 0 6
+        "/02019/06/",
+        "/2019/06/10/making-true-connections/feed/".replace("2019", "\u0968\u0966\u0967\u096f"),
+        "/tag/networking/page/01/",
+        "/comments/007/edit",
+    ],
+)
+def test_a_whole_number_in_a_url_has_one_spelling(walker: FlaskClient, path: str) -> None:
+    response = walker.get(path)
+    assert response.status_code == 404, f"{path} -> {response.status_code}"
+
+
+def test_the_canonical_spellings_still_answer(walker: FlaskClient) -> None:
+    for path in ("/2019/", "/2019/06/", "/2019/06/10/making-true-connections/"):
+        assert walker.get(path).status_code == 200, path
