@@ -349,10 +349,13 @@ def test_a_locked_database_answers_503_with_retry_after_on_a_write(
 def test_a_search_page_no_database_integer_can_reach_is_not_a_500(
     essay: Path, client: FlaskClient
 ) -> None:
-    for number in ("9223372036854775807", "922337203685477580"):
+    for number in ("2147483647", "214748364"):
         response = client.get(f"/page/{number}/", query_string={"s": "connections"})
         assert response.status_code == 200, number
         assert "Sorry, nothing matched" in response.get_data(as_text=True)
+    # Past what an id column holds, a number in a URL names nothing.
+    huge = client.get("/page/9223372036854775807/", query_string={"s": "connections"})
+    assert huge.status_code == 404
     assert "search-result" in client.get("/?s=connections").get_data(as_text=True)
 
 
@@ -425,3 +428,10 @@ def test_a_ban_duration_that_is_no_plain_number_is_refused_not_a_500(
         return
     assert response.status_code == 303
     assert "Not banned: Choose a ban of 1 to 3650 days, or for good." in page
+
+
+@pytest.mark.parametrize("path", ["/0001/", "/0001/01/", "/9999/", "/9999/12/"])
+def test_archives_at_the_ends_of_the_calendar_are_not_found(
+    essay: Path, client: FlaskClient, path: str
+) -> None:
+    assert client.get(path).status_code == 404

@@ -194,23 +194,24 @@ def in_archive(year: int, month: int | None, now: datetime, zone: ZoneInfo) -> S
     query = live(now).where(Post.local_date.startswith(prefix, autoescape=True))
     # The local date decides; a published_at range around it (a day wider on each side, for
     # any zone) lets the database read that period alone instead of every post since then.
-    first = _local_midnight(year, month or 1, zone)
+    first = _local_midnight(year, month or 1, zone, -1)
     if month is None or month == 12:
-        after = _local_midnight(year + 1, 1, zone)
+        after = _local_midnight(year + 1, 1, zone, +1)
     else:
-        after = _local_midnight(year, month + 1, zone)
+        after = _local_midnight(year, month + 1, zone, +1)
     if first is not None:
-        query = query.where(Post.published_at >= first - timedelta(days=1))
+        query = query.where(Post.published_at >= first)
     if after is not None:
-        query = query.where(Post.published_at < after + timedelta(days=1))
+        query = query.where(Post.published_at < after)
     return query
 
 
-def _local_midnight(year: int, month: int, zone: ZoneInfo) -> datetime | None:
+def _local_midnight(year: int, month: int, zone: ZoneInfo, days: int) -> datetime | None:
     try:
-        return datetime(year, month, 1, tzinfo=zone) if 1 <= month <= 12 else None
+        midnight = datetime(year, month, 1, tzinfo=zone) if 1 <= month <= 12 else None
+        return midnight + timedelta(days=days) if midnight else None
     except (ValueError, OverflowError):
-        return None  # year 0 or past 9999: that side stays open
+        return None  # near year 1 or past 9999: that side stays open
 
 
 def find_term(kind: TermKind, slug: str) -> Term | None:
