@@ -6,13 +6,15 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
-# Database integers are 64-bit signed: a larger id can name no row, and SQLite overflows on it.
-MAX_ID = 2**63 - 1
+# Ids are INTEGER columns, 32-bit signed on PostgreSQL (64 on SQLite): a larger number names
+# no row, and PostgreSQL refuses to compare a column with it rather than answering "none".
+MAX_ID = 2**31 - 1
+_MAX_DIGITS = len(str(MAX_ID))
 
 
 def parse_int(value: str | None) -> int | None:
     """An ASCII whole number that fits a database integer, else None."""
-    if not value or len(value) > 19 or not (value.isascii() and value.isdigit()):
+    if not value or len(value) > _MAX_DIGITS or not (value.isascii() and value.isdigit()):
         return None
     number = int(value)
     return number if number <= MAX_ID else None
