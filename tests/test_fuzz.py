@@ -228,6 +228,7 @@ def attempts(app: Flask, endpoint: str, backend: str) -> Iterator[Attempt]:
     for i, text in enumerate(naughty):
         rule, method = pairs[i % len(pairs)]
         yield Attempt(ROLES[i % len(ROLES)], rule, method, text, every_field=True)
+    slots: list[tuple[Rule, str, str | None, str | None]]
     slots = [(rule, method, name, None) for rule, method in pairs for name in FIELDS]
     slots += [(rule, method, None, name) for rule, method, name in parts]
     for i, text in enumerate(dealt(endpoint)):
