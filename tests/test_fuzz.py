@@ -232,8 +232,9 @@ def attempts(app: Flask, endpoint: str, backend: str) -> Iterator[Attempt]:
     slots = [(rule, method, name, None) for rule, method in pairs for name in FIELDS]
     slots += [(rule, method, None, name) for rule, method, name in parts]
     for i, text in enumerate(dealt(endpoint)):
-        rule, method, name, part = slots[i % len(slots)]
-        yield Attempt(ROLES[(i // len(slots)) % len(ROLES)], rule, method, text, name, part)
+        rule, method, field_name, part = slots[i % len(slots)]
+        role = ROLES[(i // len(slots)) % len(ROLES)]
+        yield Attempt(role, rule, method, text, field_name, part)
 
 
 def _parts(rule: Rule) -> list[str]:
