@@ -55,8 +55,8 @@ FIELDS = (
     "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
     "subscribe_thread", "website",
 )  # fmt: skip
-# Names in templates that are no form fields.
-NOT_FIELDS = {"description", "robots", "viewport"}
+# A form control's name in a template (<meta name=...> is no field).
+CONTROL = re.compile(r'<(?:input|textarea|select|button)\b[^>]*?\bname="([^"{]+)"')
 # Strings that have broken parsers here before: every field and path part gets each of them.
 EDGE = (
     "", " ", "\x00", "a\x00b", "%00", "\x0b\x1b\x07\ufffe\uffff", "line\nforged", "-1", "0",
@@ -285,8 +285,8 @@ def test_bad_input_anywhere_is_never_a_500_nor_unbounded_growth(
 def _fields_in_templates() -> set[str]:
     names = set()
     for template in (PROJECT_ROOT / "templates").rglob("*.html"):
-        names.update(re.findall(r'\bname="([^"{]+)"', template.read_text(encoding="utf-8")))
-    return names - NOT_FIELDS
+        names.update(CONTROL.findall(template.read_text(encoding="utf-8")))
+    return names
 
 
 def _fields_views_read() -> set[str]:
