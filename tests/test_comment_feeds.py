@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from blog.auth.accounts import login_profile
 from blog.auth.providers import Profile
 from blog.clock import FrozenClock, utcnow
-from blog.models import CommentStatus
+from blog.extensions import db
+from blog.models import Comment, CommentStatus
 from tests.conftest import NOW
 from tests.support.moderation_helpers import ESSAY, add_comment, add_user, set_status
 
@@ -183,3 +184,26 @@ def test_a_wrong_date_redirects_to_the_posts_feed(feeds: Feeds) -> None:
     response = feeds.client.get("/2020/01/01/making-true-connections/feed/")
     assert response.status_code == 301
     assert response.headers["Location"].endswith(f"{ESSAY}feed/")
+
+
+# Vertical tab, escape, bell and two non-characters: HTML pages carry them, XML 1.0 cannot.
+NOT_XML = "\x0b\x1b\x07\ufffe\uffff"
+
+
+def test_text_xml_cannot_carry_never_reaches_a_comment_feed(feeds: Feeds) -> None:
+    alice = add_user(feeds.app, "Alice Reader")
+    new = add_comment(feeds.app, alice, f"Fresh{NOT_XML} text")
+    with feeds.app.app_context():
+        stored = db.session.get_one(Comment, new)
+        assert (stored.body, stored.body_html) == ("Fresh text", "<p>Fresh text</p>")
+        # Rows written before text was cleaned as it came in still hold such characters.
+        old = db.session.get_one(Comment, feeds.ids["first"])
+        old.body_html = f"<p>Old{NOT_XML} text</p>"
+        old.author_name = f"Old{NOT_XML} Name"
+        db.session.commit()
+    for path in (ALL, f"{ESSAY}feed/"):
+        items = {i.findtext("link"): i for i in feeds.items(path)}
+        item = items[f"{SITE}{ESSAY}#comment-{feeds.ids['first']}"]
+        assert item.findtext("dc:creator", namespaces=NS) == "Old Name"
+        assert item.findtext("description") == "<p>Old text</p>"
+        assert "Fresh text" in (items[f"{SITE}{ESSAY}#comment-{new}"].findtext("description") or "")

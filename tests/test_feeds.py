@@ -299,3 +299,13 @@ def test_feeds_use_the_request_host_without_a_site_url(
     assert rss.findtext("channel/item/link") == "http://localhost/2024/01/01/hosted/"
     robots = client.get("/robots.txt", base_url="https://example.org")
     assert "Sitemap: https://example.org/sitemap.xml" in robots.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
+def test_a_post_with_characters_xml_cannot_carry_still_has_a_feed(
+    write_post: Callable[..., Path], make_app: Callable[..., Flask], url: str
+) -> None:
+    write_post("odd", title="Odd", body="Bell\x07 and\x0b tab\x1b here\ufffe.")
+    feed = make_app().test_client().get(url)
+    assert feed.status_code == 200
+    assert "Bell and tab here." in "".join(ET.fromstring(feed.data).itertext())

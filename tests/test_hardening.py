@@ -469,3 +469,94 @@ def test_drafts_are_bounded_in_total_the_oldest_go_first(
     assert len(kept) == MAX_DRAFTS
     assert "old-0" not in {d.id for d in kept} and kept[-1].body == "Mine"
     assert textarea(reader.page()) == "Mine"
+
+
+def test_a_search_page_no_database_integer_can_reach_is_not_a_500(
+    essay: Path, client: FlaskClient
+) -> None:
+    for number in ("2147483647", "214748364"):
+        response = client.get(f"/page/{number}/", query_string={"s": "connections"})
+        assert response.status_code == 200, number
+        assert "Sorry, nothing matched" in response.get_data(as_text=True)
+    # Past what an id column holds, a number in a URL names nothing.
+    huge = client.get("/page/9223372036854775807/", query_string={"s": "connections"})
+    assert huge.status_code == 404
+    assert "search-result" in client.get("/?s=connections").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/category/a%00b/",
+        "/tag/a%00/",
+        "/2019/06/10/making-true-connections%00/",
+        "/making%00/",
+        "/?s=a%00b",
+        "/account/?next=%00",
+    ],
+)
+def test_a_nul_anywhere_in_the_url_is_refused_at_the_edge(
+    essay: Path, client: FlaskClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    assert "Bad Request" in response.get_data(as_text=True)
+
+
+def test_a_path_cannot_forge_error_log_lines(
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+
+    def broken(rest: str) -> str:
+        raise RuntimeError("a view that fails")
+
+    # A real failure in a real view: what is about is the line the error handler writes.
+    app.add_url_rule("/broken/<rest>", view_func=broken)
+    caplog.set_level(logging.ERROR, logger="blog.web.errors")
+    response = app.test_client().get("/broken/x%0A2026-11-25 ERROR forged line")
+    assert response.status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.name == "blog.web.errors"]
+    assert lines == ["unhandled error on GET /broken/x\\n2026-11-25 ERROR forged line"]
+
+
+def test_a_display_name_with_a_lone_surrogate_keeps_the_site_usable(
+    essay: Path, app: Flask
+) -> None:
+    reader = log_in(app, subject="odd", name="Odd \ud800 Name\ufffe")
+    for path in (ESSAY, "/account/", "/"):
+        response = reader.client.get(path)
+        assert response.status_code == 200, path
+    assert "Odd \ufffd Name" in reader.page("/account/")
+    assert reader.post("Still here.").status_code == 303
+    assert reader.client.get("/comments/feed/").status_code == 200
+
+
+@pytest.mark.parametrize("duration", ["⁰⁴⁵", "٣", "007x", "1e3", " 7 "])
+def test_a_ban_duration_that_is_no_plain_number_is_refused_not_a_500(
+    essay: Path, make_app: Callable[..., Flask], duration: str
+) -> None:
+    from tests.support.moderation_helpers import MODERATORS, add_moderator, add_user
+    from tests.support.moderation_helpers import csrf_token as admin_csrf
+    from tests.support.moderation_helpers import log_in as admin_log_in
+
+    app = make_app(MODERATORS=MODERATORS)
+    alice = add_user(app, "Alice")
+    client = app.test_client()
+    admin_log_in(client, add_moderator(app))
+    app.config["WTF_CSRF_ENABLED"] = True
+    form = {"duration": duration, "reason": "x", "csrf_token": admin_csrf(client)}
+    response = client.post(f"/admin/users/{alice}/ban", data=form)
+    page = client.get(f"/admin/users/{alice}").get_data(as_text=True)
+    if duration == " 7 ":  # blanks around a number are a slip of the hand
+        assert response.status_code == 303 and "Banned for 7 days." in page
+        return
+    assert response.status_code == 303
+    assert "Not banned: Choose a ban of 1 to 3650 days, or for good." in page
+
+
+@pytest.mark.parametrize("path", ["/0001/", "/0001/01/", "/9999/", "/9999/12/"])
+def test_archives_at_the_ends_of_the_calendar_are_not_found(
+    essay: Path, client: FlaskClient, path: str
+) -> None:
+    assert client.get(path).status_code == 404

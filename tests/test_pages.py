@@ -309,6 +309,7 @@ def test_wordpress_default_links_redirect_to_the_permalink(
         "p=0x10",
         "p=%EF%BC%91",  # a fullwidth digit one
         "p=99999999999999999999999999",
+        "p=9223372036854775807",
         "page_id=9223372036854775808",
         "page_id=<script>",
     ],

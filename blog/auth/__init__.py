@@ -8,6 +8,7 @@ from blog.auth import account_views, facebook, views
 from blog.auth.session import SignedCookieSessions
 from blog.extensions import db, login_manager
 from blog.models import User
+from blog.web.formdata import parse_int
 
 
 def init_auth(app: Flask) -> None:
@@ -30,10 +31,11 @@ def init_auth(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """A user from the session's `id:generation`; stale generations are logged out."""
-    user_id, _, generation = session_id.partition(":")
-    if not user_id.isdigit() or not generation.isdigit():
+    raw_id, _, raw_generation = session_id.partition(":")
+    user_id, generation = parse_int(raw_id), parse_int(raw_generation)
+    if user_id is None or generation is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.deleted_at is not None or user.session_generation != int(generation):
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None or user.session_generation != generation:
         return None
     return user

@@ -13,8 +13,9 @@ from blog.extensions import db
 from blog.models import Identity, User
 
 MAX_NAME_CHARS = 200
-# C0 and C1 control characters: PostgreSQL refuses NUL in text, and none belongs in a name.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 control characters: PostgreSQL refuses NUL in text, and none belongs in a name;
+# nor do the non-characters U+FFFE and U+FFFF, which no feed (XML) can carry.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 class IdentityTaken(Exception):

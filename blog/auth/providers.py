@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+
+from blog.content.comment_markup import valid_unicode
 
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import OAuth
@@ -24,6 +26,14 @@ class Profile:
     email: str | None
     email_verified: bool
     avatar_url: str | None
+
+    def __post_init__(self) -> None:
+        # Provider JSON may hold a lone surrogate ("\\ud800"), which no database can store:
+        # replaced as the profile comes in (control characters are accounts.clean_name's).
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str):
+                object.__setattr__(self, field.name, valid_unicode(value))
 
 
 @dataclass(frozen=True)

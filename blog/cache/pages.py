@@ -18,6 +18,7 @@ from blog.cache.versions import Versions
 from blog.clock import Clock, utcnow
 from blog.extensions import db
 from blog.models.base import SITE, post_tag
+from blog.web.request_log import printable
 
 log = logging.getLogger(__name__)
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
@@ -161,7 +162,7 @@ class PageCache:
         try:
             request.environ[ENTRY_ENVIRON] = self._entry(response, seq)
         except Exception:
-            log.exception("page cache: preparing %s failed", request.path)
+            log.exception("page cache: preparing %s failed", printable(request.path))
         return response
 
     def _entry(self, response: Response, seq: int) -> Entry | None:
@@ -199,7 +200,7 @@ class PageCache:
         try:
             self._keep(key, entry, headers)
         except Exception:
-            log.exception("page cache: storing %s failed", entry.path)
+            log.exception("page cache: storing %s failed", printable(entry.path))
 
     def _keep(self, key: str, entry: Entry, headers: list[tuple[str, str]]) -> None:
         names = {k.lower(): v for k, v in headers}

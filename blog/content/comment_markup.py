@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import markdown
@@ -18,9 +19,26 @@ MAX_COMMENT_CHARS = 5000
 EXTENSIONS = ["fenced_code", "nl2br", "sane_lists"]
 
 
+# What XML 1.0 cannot carry (feeds are XML): C0 controls but tab, newline and return, and the
+# two non-characters U+FFFE and U+FFFF. NUL is among them, which PostgreSQL refuses too.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Lone surrogates (JSON can send "\\ud800") cannot be encoded as UTF-8, for a database or a page.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """The text with each lone surrogate replaced by U+FFFD, so that it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def xml_text(text: str) -> str:
+    """The text without what XML 1.0 cannot carry; lone surrogates become U+FFFD."""
+    return _NOT_XML.sub("", valid_unicode(text))
+
+
 def normalise_text(text: str) -> str:
-    """Typed text as stored: Unix newlines, no NUL (PostgreSQL refuses it), no outer blanks."""
-    return text.replace("\r\n", "\n").replace("\x00", "").strip()
+    """Typed text as stored: Unix newlines, nothing XML cannot carry, no outer blanks."""
+    return xml_text(text.replace("\r\n", "\n")).strip()
 
 
 _local = threading.local()

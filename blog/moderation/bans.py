@@ -12,6 +12,7 @@ from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
 from blog.moderation.service import ModerationError
+from blog.web.formdata import parse_int
 
 MAX_BAN_DAYS = 3650
 REASON_MAX_CHARS = 500
@@ -41,8 +42,9 @@ def parse_duration(value: str | None) -> int | None:
     value = (value or "").strip().lower()
     if value == "permanent":
         return None
-    if value.isdigit() and 1 <= int(value) <= MAX_BAN_DAYS:
-        return int(value)
+    days = parse_int(value)
+    if days is not None and 1 <= days <= MAX_BAN_DAYS:
+        return days
     raise ModerationError(f"Choose a ban of 1 to {MAX_BAN_DAYS} days, or for good.")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from blog.cache.http import public_page
 from blog.cache.tracking import record_shown
 from blog.clock import utcnow
+from blog.content.comment_markup import xml_text
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post, PostLayout
 from blog.models.base import COMMENTS
@@ -98,16 +99,18 @@ def _feed(title: str, site_link: str, self_url: str, comments: Sequence[Comment]
     fg.updated(max((c.edited_at or c.created_at for c in comments), default=utcnow()))
     for comment in reversed(comments):  # feedgen prepends entries
         url = absolute_url(f"{comment.post.path}#comment-{comment.id}")
+        # Rows written before text was cleaned as it came in may hold what XML cannot carry.
+        author = xml_text(comment.author_name)
         entry = fg.add_entry()
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(f"Comment on {comment.post.title} by {comment.author_name}")
+        entry.title(xml_text(f"Comment on {comment.post.title} by {author}"))
         entry.link(href=url)
         # Commenters' email addresses never appear: the name goes in dc:creator.
-        entry.dc.dc_creator(comment.author_name)
+        entry.dc.dc_creator(author)
         entry.published(comment.created_at)
         entry.updated(comment.edited_at or comment.created_at)
-        entry.description(comment.body_html)
+        entry.description(xml_text(comment.body_html))
     return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
 
 
@@ -131,6 +134,6 @@ def post_comments(year: int, month: int, day: int, slug: str) -> ResponseReturnV
         abort(404)
     if request.path != post.path + "feed/":
         return redirect(post.path + "feed/", 301)
-    title = f"Comments on: {post.title}"
+    title = xml_text(f"Comments on: {post.title}")
     comments = visible_comments(now, FEED_SIZE, post)
     return _feed(title, absolute_url(post.path), absolute_url(request.path), comments)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from blog.cache.http import public_page
 from blog.clock import utcnow
+from blog.content.comment_markup import xml_text
 from blog.extensions import db
 from blog.models import Post, PostStatus, Term, TermKind
 from blog.reader import posts
@@ -47,16 +48,17 @@ def _feed(self_url: str, term: Term | None = None) -> FeedGenerator:
         url = absolute_url(post.path)
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(post.title)
+        # A post's Markdown may hold characters an HTML page shows but XML cannot carry.
+        entry.title(xml_text(post.title))
         entry.link(href=url)
-        entry.author({"name": post.author})
+        entry.author({"name": xml_text(post.author)})
         entry.published(post.published_at)
         entry.updated(post.updated_at or post.published_at)
         # Atom allows only text/html/xhtml here; feedgen's "CDATA" would be written as the type.
-        entry.summary(post.excerpt_html, type="html")
-        entry.content(post.html, type="html")
+        entry.summary(xml_text(post.excerpt_html), type="html")
+        entry.content(xml_text(post.html), type="html")
         for term in post.terms:
-            entry.category(term=term.name)
+            entry.category(term=xml_text(term.name))
     return fg
 
 

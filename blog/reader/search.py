@@ -14,6 +14,7 @@ from blog.extensions import db
 from blog.models import Post, PostStatus
 from blog.models.base import SITE
 from blog.models.types import UTCDateTime
+from blog.web.formdata import MAX_ID
 
 _START, _STOP = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -62,7 +63,8 @@ def _highlight(snippet: str) -> str:
 def search_posts(query: str, now: datetime, limit: int = 20, offset: int = 0) -> list[SearchHit]:
     """Published posts matching every word of the query, best first."""
     words = query_words(query)
-    if not words:
+    # No table holds that many rows, and the database cannot take such an OFFSET.
+    if not words or offset + limit > MAX_ID:
         return []
     if _is_sqlite():
         match = " ".join('"' + w.replace('"', "") + '"*' for w in words)

@@ -14,6 +14,7 @@ from blog.clock import utcnow
 from blog.comments.views import LOG_IN_TO_POST, comment_kept, edit_kept
 from blog.extensions import db
 from blog.reader import posts
+from blog.web.request_log import printable
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # Escaped: a decoded %0A in the path would otherwise write a line of its own.
+        log.exception("unhandled error on %s %s", request.method, printable(request.path))
         return render_template("errors/error.html", error=InternalServerError()), 500
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from blog.extensions import db
 from blog.models import SCHEMA_REVISION
-from blog.web.request_log import log_request
+from blog.web.request_log import log_request, printable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__)
@@ -66,7 +66,7 @@ def init_ops(app: Flask) -> None:
         db.session.rollback()
         if "locked" not in str(error.orig).lower() and "busy" not in str(error.orig).lower():
             raise error
-        log.warning("database busy on %s %s", request.method, request.path)
+        log.warning("database busy on %s %s", request.method, printable(request.path))
         body = render_template("errors/busy.html")
         return Response(body, 503, {"Retry-After": str(LOCK_RETRY_SECONDS)}, mimetype="text/html")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -80,6 +80,12 @@ def init_security(app: Flask) -> None:
         ("X-Frame-Options", "DENY"),
     ]
     production = bool(app.config.get("PRODUCTION"))
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No URL here holds a NUL, and PostgreSQL refuses one in any text it is asked to compare.
+        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string):
+            abort(400, "A web address cannot contain a NUL character.")
 
     @app.after_request
     def _headers(response: Response) -> Response:
