@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from blog.clock import utcnow
+from blog.comments.service import delete_comment
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
 from tests.support.auth_helpers import comment_html, parse
@@ -158,6 +160,20 @@ def test_the_queue_shows_each_comment_with_its_details(admin: Admin) -> None:
         assert f'{label}<span class="screen-reader-text"> comment {admin.pending}</span>' in row
     assert "Approve and reply" in row and "Edit" in row
     assert 'value="unapprove' not in row and 'value="delete' not in row
+
+
+def test_a_reply_to_a_deleted_comment_names_nobody_in_the_queue(admin: Admin) -> None:
+    parent = add_comment(admin.app, admin.alice, "Approved words.", status=S.APPROVED)
+    reply = add_comment(admin.app, add_user(admin.app, "Bob"), "Held reply.", parent_id=parent)
+    with admin.app.app_context():
+        user = db.session.get(User, admin.alice)
+        assert user is not None
+        delete_comment(parent, user, utcnow())
+    html = admin.client.get("/admin/comments").get_data(as_text=True)
+    row = html[html.index(f'<tr id="comment-{reply}"') :]
+    row = row[: row.index("</tr>")]
+    assert "in reply to a removed comment" in row
+    assert "Alice" not in row
 
 
 def test_unknown_tabs_pages_and_actions_are_404(admin: Admin) -> None:

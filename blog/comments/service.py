@@ -265,9 +265,20 @@ def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
     """Remove the user's own comment; one with replies stays as a placeholder."""
     with write_transaction():
         comment = owned_comment(comment_id, user)
-        comment.status = CommentStatus.DELETED
-        comment.body_hash = f"deleted-{comment.id}"
-        comment.body = ""
-        comment.body_html = ""
-        comment.deleted_at = now
+        make_placeholder(comment, now)
     return comment
+
+
+def make_placeholder(comment: Comment, now: datetime) -> None:
+    """Empty a comment down to its place in the thread: nothing of its text or its writer.
+
+    The writer's id stays, unshown: the flood and duplicate rules still count the comment.
+    """
+    comment.status = CommentStatus.DELETED
+    comment.body_hash = f"deleted-{comment.id}"
+    comment.body = ""
+    comment.body_html = ""
+    comment.author_name = ""
+    comment.provider = None
+    comment.ip_hash = None
+    comment.deleted_at = now

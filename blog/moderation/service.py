@@ -135,7 +135,9 @@ def queue(status: CommentStatus, number: int = 1, per_page: int = PER_PAGE) -> Q
     parents: dict[int, str] = {}
     if parent_ids:
         rows = db.session.execute(
-            select(Comment.id, Comment.author_name).where(Comment.id.in_(parent_ids))
+            select(Comment.id, Comment.author_name).where(
+                Comment.id.in_(parent_ids), Comment.status != S.DELETED
+            )
         ).all()
         parents = {comment_id: name for comment_id, name in rows}
     return QueuePage(found, parents, number, pages, total)
@@ -181,12 +183,7 @@ def _has_replies(comment_id: int) -> bool:
 def _delete_for_good(comment: Comment, now: datetime) -> None:
     """Remove a comment; one with replies stays as a placeholder so the thread stays whole."""
     if _has_replies(comment.id):
-        comment.status = S.DELETED
-        comment.body = ""
-        comment.body_html = ""
-        comment.body_hash = f"deleted-{comment.id}"
-        comment.ip_hash = None
-        comment.deleted_at = now
+        comments.make_placeholder(comment, now)
         return
     parent_id = comment.parent_id
     db.session.delete(comment)
