@@ -254,11 +254,36 @@ def edit_comment(
                 f"Comments can be edited for {rules.edit_minutes} minutes after posting.", 403
             )
         text = _clean_body(body, rules)
+        digest = body_hash(text)
+        if duplicate_of(comment, digest) is not None:
+            raise CommentRejected(DUPLICATE_MESSAGE, 409)
         comment.body = text
-        comment.body_hash = body_hash(text)
+        comment.body_hash = digest
         comment.body_html = render_comment(text)
         comment.edited_at = now
+        try:
+            db.session.flush()
+        except IntegrityError as exc:
+            # The same text arrived from another request of the same writer meanwhile.
+            raise CommentRejected(DUPLICATE_MESSAGE, 409) from exc
     return comment
+
+
+def duplicate_of(comment: Comment, digest: str) -> int | None:
+    """Another comment by the same writer, in the same place, with this text: its id."""
+    if comment.user_id is None:
+        return None
+    return db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.id != comment.id,
+            Comment.user_id == comment.user_id,
+            Comment.post_id == comment.post_id,
+            Comment.parent_key == comment.parent_key,
+            Comment.body_hash == digest,
+        )
+        .limit(1)
+    )
 
 
 def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:

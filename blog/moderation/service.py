@@ -215,16 +215,8 @@ def edit(comment_id: int, body: str, now: datetime, rules: CommentRules) -> Comm
     with write_transaction():
         comment = get_comment(comment_id)
         digest = body_hash(text)
-        clash = db.session.scalar(
-            select(Comment.id).where(
-                Comment.id != comment.id,
-                Comment.user_id == comment.user_id,
-                Comment.post_id == comment.post_id,
-                Comment.parent_key == comment.parent_key,
-                Comment.body_hash == digest,
-            )
-        )
-        if clash is not None and comment.user_id is not None:
+        clash = comments.duplicate_of(comment, digest)
+        if clash is not None:
             raise ModerationError(
                 f"The same person already posted that text in the same place (comment {clash}).",
                 409,
