@@ -25,12 +25,13 @@ from blog.comments.rules import (
     initial_status,
     ip_hash,
     spam_reason,
+    timing_reason,
 )
 from blog.comments.threads import CommentTarget, ShownComment
 from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Comment, CommentStatus, User
+from blog.models import Comment, CommentStatus, Identity, User
 from blog.reader.posts import Article, live_article
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,10 @@ def create_comment(
         if history.duplicate is not None:
             raise CommentRejected(DUPLICATE_MESSAGE, 409)
         _refuse_flood(history.last_at, now, rules, exempt)
-        spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
-        hold = hold_reason(
+        spam = spam_reason(submission, html, user.display_name, user.email, rules)
+        hold = timing_reason(
+            submission.form_started, now, rules, lambda since: _logged_in_since(user, since)
+        ) or hold_reason(
             text, html, user.display_name, user.email, history.approved is not None, rules
         )
         status = initial_status(spam, hold, exempt() if spam or hold else False)
@@ -211,6 +214,12 @@ _HISTORY = select(
 def _history(user: User, post_id: int, parent_key: int, digest: str) -> _History:
     params = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
     return _History._make(db.session.connection().execute(_HISTORY, params).one())
+
+
+def _logged_in_since(user: User, since: datetime) -> bool:
+    """Whether the user finished a login with a provider after this moment."""
+    found = select(Identity.id).where(Identity.user_id == user.id, Identity.last_login_at > since)
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def _refuse_flood(

@@ -36,6 +36,10 @@ from blog.web.formdata import parse_int
 bp = Blueprint("comments", __name__)
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
+SPAM_NOTICE = (
+    "Your comment was marked as spam, so it is not shown. "
+    "A moderator who looks through the spam may still publish it."
+)
 
 
 def _form_post() -> posts.Article | None:
@@ -108,7 +112,8 @@ def create() -> ResponseReturnValue:
     from_comment_form(user, comment.post_id, request.form, utcnow())
     comment_created(comment.id, comment.post_id, comment.status)
     if comment.status is CommentStatus.SPAM:
-        set_notice("Your comment is awaiting moderation.")
+        # No moderator's queue holds it: "awaiting moderation" would be untrue.
+        set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
 
