@@ -35,6 +35,7 @@ from tests.support.oauth_site import OAuthSite
 APPROVED, PENDING, SPAM = CommentStatus.APPROVED, CommentStatus.PENDING, CommentStatus.SPAM
 AWAITING = "Your comment is awaiting moderation."
 SPAM_NOTICE = "Your comment was marked as spam, so it is not shown."
+STALE_FORM = "This form was opened more than a day ago"
 AUTHOR = ("google", "the-author")
 
 
@@ -218,6 +219,43 @@ def test_missing_or_forged_form_start_is_held(
         del form["form_started"]
     alice.post("A comment from a bot, or an odd browser.", form=form)
     assert statuses(app) == [PENDING]
+
+
+def test_an_old_form_start_is_a_stale_form_not_a_pass(
+    site: Callable[..., Flask], clock: FrozenClock
+) -> None:
+    """A day-old start time proves nothing (it may be replayed): the form is shown again."""
+    app = site(MIN_FORM_SECONDS=3)
+    alice = log_in(app)
+    old = alice.form()
+    clock.advance(days=1, seconds=-1)
+    comment_id(alice.post("Open all day, still in time.", form=old))
+    clock.advance(seconds=2)
+    body = "Open for more than a day."
+    refused = alice.post(body, form=old)
+    assert_refused(refused, 400, STALE_FORM, body)
+    again = form_data(refused.get_data(as_text=True), "/comments/")
+    assert again["form_started"] != old["form_started"]
+    assert alice.post(body, form=old).status_code == 400  # replayed, refused again
+    clock.advance(seconds=3)  # the shown-again form is timed from now
+    comment_id(alice.post(body, form=again))
+    assert statuses(app) == [APPROVED, APPROVED]
+
+
+def test_a_draft_begun_long_ago_is_timed_from_when_it_is_shown_again(
+    site: Callable[..., Flask], clock: FrozenClock
+) -> None:
+    app = site(MIN_FORM_SECONDS=3)
+    alice = log_in(app)
+    assert alice.post("   ", form=alice.form()).status_code == 400  # kept as a draft
+    clock.advance(days=2)
+    form = alice.form()
+    comment_id(alice.post("At once: too fast, held.", form=form))
+    clock.advance(seconds=16)
+    form = alice.form()
+    clock.advance(seconds=3)
+    comment_id(alice.post("After three seconds.", form=form))
+    assert statuses(app) == [PENDING, APPROVED]
 
 
 # --- duplicates and floods -------------------------------------------------------------------

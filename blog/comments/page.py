@@ -16,6 +16,7 @@ from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.comments import service
 from blog.comments.form_timing import sign_started
+from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
 from blog.models.base import SITE, post_tag
@@ -68,6 +69,8 @@ def comment_context(
     now = utcnow()
     if started is None or started > now:
         started = draft.started_at if draft is not None else now
+    if stale_form(started, now, limits):
+        started = now  # shown again after a long while: timed from now, like a new form
     is_open = service.comments_open(post, now, limits)
     shown = shown_thread(
         post,

@@ -29,6 +29,9 @@ class CommentRules:
     moderation_words: tuple[str, ...] = ()
     disallowed_words: tuple[str, ...] = ()
     min_form_seconds: float = 3.0
+    # A signed start time can be replayed: past this age it proves nothing, and the form is
+    # shown again, timed afresh. Far past the CSRF token's hour, whose refusal re-times a form.
+    max_form_age: timedelta = timedelta(days=1)
     flood_seconds: int = 15
     close_after_days: int = 0
 
@@ -85,6 +88,11 @@ def spam_reason(
     if word:
         return f"disallowed word {word!r}"
     return None
+
+
+def stale_form(started: datetime | None, now: datetime, rules: CommentRules) -> bool:
+    """Whether a form's start time is too old to say anything about how the comment was written."""
+    return started is not None and now - started > rules.max_form_age
 
 
 def timing_reason(

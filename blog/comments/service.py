@@ -25,6 +25,7 @@ from blog.comments.rules import (
     initial_status,
     ip_hash,
     spam_reason,
+    stale_form,
     timing_reason,
 )
 from blog.comments.threads import CommentTarget, ShownComment
@@ -96,6 +97,8 @@ def create_comment(
     user: User, submission: Submission, now: datetime, rules: CommentRules, ip_key: str
 ) -> NewComment:
     """Apply every rule in order and store the comment, or raise CommentRejected."""
+    if stale_form(submission.form_started, now, rules):
+        raise CommentRejected(STALE_FORM_MESSAGE, 400)
     # The text is checked and rendered before the write lock: other writers need not wait.
     text = _clean_body(submission.body, rules)
     html = render_comment(text)
@@ -167,6 +170,10 @@ _INSERT_COMMENT = insert(Comment.__table__)
 
 
 DUPLICATE_MESSAGE = "Duplicate comment: it looks as though you have already said that."
+STALE_FORM_MESSAGE = (
+    "This form was opened more than a day ago, so nothing was saved yet: the conversation may "
+    "have moved on. Your text is kept below: read it over and press the button again."
+)
 
 
 def ban_message(user: User) -> str:
