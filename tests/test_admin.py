@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from blog.clock import utcnow
-from blog.comments.service import delete_comment
+from blog.comments.editing import delete_comment
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
 from tests.support.auth_helpers import comment_html, parse
@@ -73,6 +73,8 @@ def routes(admin: Admin) -> list[tuple[str, str, dict[str, str]]]:
         (f"/admin/comments/{c}/reply", {"comment": "A fake author reply."}),
         (f"/admin/users/{u}/ban", {"duration": "permanent", "reason": "x", "hide": "yes"}),
         (f"/admin/users/{u}/unban", {}),
+        (f"/admin/edits/{c}/approve", {}),
+        (f"/admin/edits/{c}/reject", {}),
     ]
     return [("GET", path, {}) for path in gets] + [("POST", p, d) for p, d in posts]
 
@@ -189,6 +191,10 @@ def test_unknown_tabs_pages_and_actions_are_404(admin: Admin) -> None:
     )
     assert response.status_code == 400
     assert admin.client.get("/admin/users/9999").status_code == 404
+    unknown = f"/admin/edits/{admin.pending}/frobnicate"
+    assert admin.client.post(unknown, data={"csrf_token": token}).status_code == 404
+    none_held = f"/admin/edits/{admin.pending}/approve"
+    assert admin.client.post(none_held, data={"csrf_token": token}).status_code == 404
     assert admin.client.get("/admin/comments/9999/edit").status_code == 404
 
 
@@ -347,5 +353,6 @@ def test_dashboard_links_every_screen_with_counts(admin: Admin) -> None:
     page = admin.client.get("/admin/").get_data(as_text=True)
     assert '<a href="/admin/comments?status=pending">Pending</a>: 1' in page
     assert '<a href="/admin/comments?status=spam">Spam</a>: 0' in page
+    assert "Edits awaiting approval</a>: 0" in page
     assert 'href="/admin/drafts"' in page
     assert "Nobody is banned." in page

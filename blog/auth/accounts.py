@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from blog.auth.providers import Profile
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Avatar, Comment, Identity, User
+from blog.models import Avatar, Comment, CommentEdit, Identity, User
 
 AVATAR_SIZE = 96
 MAX_AVATAR_BYTES = 2_000_000
@@ -144,6 +144,9 @@ def delete_account(user_id: int, now: datetime) -> None:
         user = db.session.get(User, user_id)
         if user is None:
             return
+        # An edit still waiting for a moderator was never published: it goes with the account.
+        written = select(Comment.id).where(Comment.user_id == user_id)
+        db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
         db.session.execute(
             update(Comment)
             .where(Comment.user_id == user_id)

@@ -14,7 +14,7 @@ from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
-from blog.comments import service
+from blog.comments import editing, service
 from blog.comments.form_timing import sign_started
 from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
@@ -77,7 +77,7 @@ def comment_context(
         user.id if user is not None else None,
         is_open,
         limits.max_depth,
-        lambda c: service.can_edit(c, now, limits),
+        lambda c: editing.can_edit(c, now, limits),
     )
     return {
         "thread": shown.html,

@@ -1,6 +1,7 @@
-"""Every rule about writing comments: who may post where, editing, deleting.
+"""Every rule about writing a new comment: who may post where, and what is held or spam.
 
-Reading them (the thread, the counts) is in blog/comments/threads.py.
+Changing one's comments (editing, deleting) is in blog/comments/editing.py; reading them (the
+thread, the counts) in blog/comments/threads.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from blog.comments.rules import (
     stale_form,
     timing_reason,
 )
-from blog.comments.threads import CommentTarget, ShownComment
+from blog.comments.threads import CommentTarget
 from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
@@ -68,7 +69,8 @@ def comments_open(post: CommentTarget, now: datetime, rules: CommentRules) -> bo
     return True
 
 
-def _clean_body(body: str, rules: CommentRules) -> str:
+def clean_body(body: str, rules: CommentRules) -> str:
+    """The text as stored, or CommentRejected when it is empty or too long."""
     text = normalise_text(body)
     if not text:
         raise CommentRejected("Your comment is empty: write something first.")
@@ -100,7 +102,7 @@ def create_comment(
     if stale_form(submission.form_started, now, rules):
         raise CommentRejected(STALE_FORM_MESSAGE, 400)
     # The text is checked and rendered before the write lock: other writers need not wait.
-    text = _clean_body(submission.body, rules)
+    text = clean_body(submission.body, rules)
     html = render_comment(text)
     digest = body_hash(text)
     # Asked only when a rule would refuse, hold or mark the comment: most pass every rule.
@@ -242,84 +244,3 @@ def _refuse_flood(
             429,
             retry_after=math.ceil(wait),
         )
-
-
-def owned_comment(comment_id: int, user: User) -> Comment:
-    """The user's own comment, or CommentRejected (404 for anyone else's)."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.user_id != user.id or comment.status is CommentStatus.DELETED:
-        raise CommentRejected("That comment is not yours to change.", 404)
-    return comment
-
-
-def can_edit(comment: Comment | ShownComment, now: datetime, rules: CommentRules) -> bool:
-    """Authors may edit within the edit window."""
-    return comment.status is not CommentStatus.DELETED and now - comment.created_at <= timedelta(
-        minutes=rules.edit_minutes
-    )
-
-
-def edit_comment(
-    comment_id: int, user: User, body: str, now: datetime, rules: CommentRules
-) -> Comment:
-    """Replace the text of the user's own comment within the edit window."""
-    with write_transaction():
-        comment = owned_comment(comment_id, user)
-        if not can_edit(comment, now, rules):
-            raise CommentRejected(
-                f"Comments can be edited for {rules.edit_minutes} minutes after posting.", 403
-            )
-        text = _clean_body(body, rules)
-        digest = body_hash(text)
-        if duplicate_of(comment, digest) is not None:
-            raise CommentRejected(DUPLICATE_MESSAGE, 409)
-        comment.body = text
-        comment.body_hash = digest
-        comment.body_html = render_comment(text)
-        comment.edited_at = now
-        try:
-            db.session.flush()
-        except IntegrityError as exc:
-            # The same text arrived from another request of the same writer meanwhile.
-            raise CommentRejected(DUPLICATE_MESSAGE, 409) from exc
-    return comment
-
-
-def duplicate_of(comment: Comment, digest: str) -> int | None:
-    """Another comment by the same writer, in the same place, with this text: its id."""
-    if comment.user_id is None:
-        return None
-    return db.session.scalar(
-        select(Comment.id)
-        .where(
-            Comment.id != comment.id,
-            Comment.user_id == comment.user_id,
-            Comment.post_id == comment.post_id,
-            Comment.parent_key == comment.parent_key,
-            Comment.body_hash == digest,
-        )
-        .limit(1)
-    )
-
-
-def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
-    """Remove the user's own comment; one with replies stays as a placeholder."""
-    with write_transaction():
-        comment = owned_comment(comment_id, user)
-        make_placeholder(comment, now)
-    return comment
-
-
-def make_placeholder(comment: Comment, now: datetime) -> None:
-    """Empty a comment down to its place in the thread: nothing of its text or its writer.
-
-    The writer's id stays, unshown: the flood and duplicate rules still count the comment.
-    """
-    comment.status = CommentStatus.DELETED
-    comment.body_hash = f"deleted-{comment.id}"
-    comment.body = ""
-    comment.body_html = ""
-    comment.author_name = ""
-    comment.provider = None
-    comment.ip_hash = None
-    comment.deleted_at = now

@@ -35,6 +35,7 @@ class CommentView:
     depth: int
     deleted: bool
     pending: bool
+    edit_held: bool
     author_name: str
     is_author: bool
     avatar_src: str
@@ -82,6 +83,7 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 depth=c.depth,
                 deleted=False,
                 pending=c.status is CommentStatus.PENDING,
+                edit_held=own and c.edit_held,
                 author_name=c.author_name,
                 is_author=c.user_id in ctx.author_ids,
                 avatar_src=_avatar_src(c, root),
@@ -108,6 +110,7 @@ def _placeholder(c: ShownComment, replies: list[CommentView]) -> CommentView:
         depth=c.depth,
         deleted=True,
         pending=False,
+        edit_held=False,
         author_name="",
         is_author=False,
         avatar_src="",

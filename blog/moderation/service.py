@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from blog.comments import editing
 from blog.comments import service as comments
 from blog.comments.rules import CommentRules, Submission, body_hash
 from blog.content.comment_markup import normalise_text, render_comment
@@ -183,7 +184,7 @@ def _has_replies(comment_id: int) -> bool:
 def _delete_for_good(comment: Comment, now: datetime) -> None:
     """Remove a comment; one with replies stays as a placeholder so the thread stays whole."""
     if _has_replies(comment.id):
-        comments.make_placeholder(comment, now)
+        editing.make_placeholder(comment, now)
         return
     parent_id = comment.parent_id
     db.session.delete(comment)
@@ -215,7 +216,7 @@ def edit(comment_id: int, body: str, now: datetime, rules: CommentRules) -> Comm
     with write_transaction():
         comment = get_comment(comment_id)
         digest = body_hash(text)
-        clash = comments.duplicate_of(comment, digest)
+        clash = editing.duplicate_of(comment, digest)
         if clash is not None:
             raise ModerationError(
                 f"The same person already posted that text in the same place (comment {clash}).",
