@@ -212,6 +212,17 @@ def test_an_edit_that_passes_replaces_a_held_one(moderated: Flask) -> None:
     assert f'id="edit-{cid}"' not in queue(author)
 
 
+def test_editing_back_to_the_shown_text_takes_a_held_edit_back(moderated: Flask) -> None:
+    app = moderated
+    alice = log_in(app)
+    cid = comment_id(alice.post("Where I started."))
+    assert alice.edit(cid, LINKS).status_code == 303
+    assert held_edits(app) == [cid]
+    assert alice.edit(cid, "Where I started.").status_code == 303
+    assert held_edits(app) == [] and bodies(app) == ["Where I started."]
+    assert "(edited)" not in comment_html(public(app), cid)
+
+
 def test_a_held_edit_goes_with_its_comment_and_its_writers_account(moderated: Flask) -> None:
     app = moderated
     alice, bob = log_in(app), log_in(app, "bob", "Bob")
