@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from blog.clock import utcnow
+from blog.comments.editing import delete_comment
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, User
 from tests.support.auth_helpers import comment_html, parse
@@ -71,6 +73,8 @@ def routes(admin: Admin) -> list[tuple[str, str, dict[str, str]]]:
         (f"/admin/comments/{c}/reply", {"comment": "A fake author reply."}),
         (f"/admin/users/{u}/ban", {"duration": "permanent", "reason": "x", "hide": "yes"}),
         (f"/admin/users/{u}/unban", {}),
+        (f"/admin/edits/{c}/approve", {}),
+        (f"/admin/edits/{c}/reject", {}),
     ]
     return [("GET", path, {}) for path in gets] + [("POST", p, d) for p, d in posts]
 
@@ -160,6 +164,20 @@ def test_the_queue_shows_each_comment_with_its_details(admin: Admin) -> None:
     assert 'value="unapprove' not in row and 'value="delete' not in row
 
 
+def test_a_reply_to_a_deleted_comment_names_nobody_in_the_queue(admin: Admin) -> None:
+    parent = add_comment(admin.app, admin.alice, "Approved words.", status=S.APPROVED)
+    reply = add_comment(admin.app, add_user(admin.app, "Bob"), "Held reply.", parent_id=parent)
+    with admin.app.app_context():
+        user = db.session.get(User, admin.alice)
+        assert user is not None
+        delete_comment(parent, user, utcnow())
+    html = admin.client.get("/admin/comments").get_data(as_text=True)
+    row = html[html.index(f'<tr id="comment-{reply}"') :]
+    row = row[: row.index("</tr>")]
+    assert "in reply to a removed comment" in row
+    assert "Alice" not in row
+
+
 def test_unknown_tabs_pages_and_actions_are_404(admin: Admin) -> None:
     assert admin.client.get("/admin/comments?status=deleted").status_code == 404
     assert admin.client.get("/admin/comments?page=7").status_code == 404
@@ -173,6 +191,10 @@ def test_unknown_tabs_pages_and_actions_are_404(admin: Admin) -> None:
     )
     assert response.status_code == 400
     assert admin.client.get("/admin/users/9999").status_code == 404
+    unknown = f"/admin/edits/{admin.pending}/frobnicate"
+    assert admin.client.post(unknown, data={"csrf_token": token}).status_code == 404
+    none_held = f"/admin/edits/{admin.pending}/approve"
+    assert admin.client.post(none_held, data={"csrf_token": token}).status_code == 404
     assert admin.client.get("/admin/comments/9999/edit").status_code == 404
 
 
@@ -331,5 +353,6 @@ def test_dashboard_links_every_screen_with_counts(admin: Admin) -> None:
     page = admin.client.get("/admin/").get_data(as_text=True)
     assert '<a href="/admin/comments?status=pending">Pending</a>: 1' in page
     assert '<a href="/admin/comments?status=spam">Spam</a>: 0' in page
+    assert "Edits awaiting approval</a>: 0" in page
     assert 'href="/admin/drafts"' in page
     assert "Nobody is banned." in page

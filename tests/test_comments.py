@@ -15,7 +15,7 @@ from blog.auth.devmode import dev_provider_settings
 from blog.clock import FrozenClock
 from blog.devidp import identity
 from blog.extensions import db
-from blog.models import Avatar, CommentDraft, User
+from blog.models import Avatar, Comment, CommentDraft, User
 from tests.support.auth_helpers import (
     ESSAY,
     comment_html,
@@ -403,3 +403,22 @@ def test_delete_leaves_a_placeholder_only_where_there_are_replies(blog: Flask) -
     )
     assert removed.status_code == 303
     assert comment_ids(anonymous.get(ESSAY).text) == []
+
+
+def test_a_placeholder_keeps_nothing_of_its_writer(blog: Flask) -> None:
+    alice = log_in(blog, "alice", "Alice Writer")
+    bob = log_in(blog, "bob", "Bob", provider="x")
+    parent = comment_id(alice.post("Parent by Alice"))
+    reply = comment_id(bob.post("Reply by Bob", parent_id=parent))
+    data = form_data(alice.page(), f"/comments/{parent}/delete")
+    assert alice.client.post(f"/comments/{parent}/delete", data=data).status_code == 303
+    for page in (blog.test_client().get(ESSAY).text, alice.page(), bob.page()):
+        placeholder = comment_html(page, parent)
+        assert "This comment was deleted." in placeholder
+        assert "Alice" not in placeholder, placeholder
+        assert f"/avatars/{alice.user_id}." not in placeholder
+        assert "Reply by Bob" in comment_html(page, reply)
+    with blog.app_context():
+        row = db.session.get(Comment, parent)
+        assert row is not None
+        assert (row.author_name, row.provider, row.ip_hash, row.body) == ("", None, None, "")

@@ -13,11 +13,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask_migrate import check, downgrade, upgrade
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, update
 
 from blog.config import PROJECT_ROOT
 from blog.extensions import db, init_migrations
-from blog.models import SCHEMA_REVISION, Comment, MailMessage, Post, User
+from blog.models import SCHEMA_REVISION, Comment, CommentStatus, MailMessage, Post, User
 from blog.web.ops import current_revision
 from tests.conftest import sync
 from tests.support.comment_client import ESSAY, log_in
@@ -130,6 +130,25 @@ def test_downgrade_to_base_and_upgrade_again_with_real_rows(
     client = again.test_client()
     assert "Written after the round trip" in client.get(ESSAY).get_data(as_text=True)
     assert ESSAY in client.get("/?s=connections").get_data(as_text=True)  # search rebuilt too
+
+
+def test_0010_empties_the_placeholders_kept_before_it(
+    make: Callable[[], Flask], essay: Path
+) -> None:
+    app = make()
+    with app.app_context():
+        upgrade()
+    write_rows(app, "Deleted in the days before 0010.")
+    with app.app_context():
+        downgrade(revision="0009")
+        # A placeholder as the writer's deletion left it then: name, provider and hash kept.
+        db.session.execute(
+            update(Comment).values(status=CommentStatus.DELETED, body="", ip_hash="0123abcd")
+        )
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(select(Comment.author_name, Comment.provider, Comment.ip_hash))
+        assert row.one() == ("", None, None)
 
 
 def test_every_downgrade_restores_the_schema_before_its_upgrade(make: Callable[[], Flask]) -> None:

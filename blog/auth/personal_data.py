@@ -19,6 +19,7 @@ from blog.models import (
     Avatar,
     Comment,
     CommentDraft,
+    CommentEdit,
     MailMessage,
     MailStatus,
     Post,
@@ -36,6 +37,7 @@ ON_DELETION = {
     "avatars": "deleted",
     "comments": "kept in their threads without user, name, provider or IP hash",
     "comment_drafts": "theirs deleted",
+    "comment_edits": "deleted: an edit no moderator approved was never published",
     "subscriptions": "deleted: those they made, and any to their addresses",
     "mail_outbox": "deleted: mail to their addresses; unsent mail to an address they typed",
     "deletion_requests": "kept: a hash of the Facebook id and the code its status page shows",
@@ -91,6 +93,8 @@ def erase(user_id: int, now: datetime) -> bool:
         )
     db.session.execute(delete(Subscription).where(_subscriptions_of(user_id, own)))
     db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user_id))
+    written = select(Comment.id).where(Comment.user_id == user_id)
+    db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
     db.session.execute(
         update(Comment)
         .where(Comment.user_id == user_id)
@@ -163,7 +167,13 @@ def _avatar(user_id: int) -> dict[str, Any] | None:
 def _comments(user_id: int) -> list[dict[str, Any]]:
     comments = db.session.scalars(
         select(Comment).where(Comment.user_id == user_id).order_by(Comment.created_at, Comment.id)
-    )
+    ).all()
+    held = {
+        edit.comment_id: edit.body
+        for edit in db.session.scalars(
+            select(CommentEdit).where(CommentEdit.comment_id.in_([c.id for c in comments]))
+        )
+    }
     return [
         {
             "id": c.id,
@@ -177,6 +187,7 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "created_at": c.created_at.isoformat(),
             "edited_at": _iso(c.edited_at),
             "deleted_at": _iso(c.deleted_at),
+            "edit_awaiting_moderation": held.get(c.id),
         }
         for c in comments
     ]

@@ -14,8 +14,9 @@ from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
-from blog.comments import service
+from blog.comments import editing, service
 from blog.comments.form_timing import sign_started
+from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
 from blog.models.base import SITE, post_tag
@@ -68,13 +69,15 @@ def comment_context(
     now = utcnow()
     if started is None or started > now:
         started = draft.started_at if draft is not None else now
+    if stale_form(started, now, limits):
+        started = now  # shown again after a long while: timed from now, like a new form
     is_open = service.comments_open(post, now, limits)
     shown = shown_thread(
         post,
         user.id if user is not None else None,
         is_open,
         limits.max_depth,
-        lambda c: service.can_edit(c, now, limits),
+        lambda c: editing.can_edit(c, now, limits),
     )
     return {
         "thread": shown.html,

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,6 +29,9 @@ class CommentRules:
     moderation_words: tuple[str, ...] = ()
     disallowed_words: tuple[str, ...] = ()
     min_form_seconds: float = 3.0
+    # A signed start time can be replayed: past this age it proves nothing, and the form is
+    # shown again, timed afresh. Far past the CSRF token's hour, whose refusal re-times a form.
+    max_form_age: timedelta = timedelta(days=1)
     flood_seconds: int = 15
     close_after_days: int = 0
 
@@ -73,21 +77,38 @@ def _comment_texts(text: str, body_html: str) -> tuple[str, str, str]:
 
 
 def spam_reason(
-    submission: Submission, body_html: str, name: str, email: str | None, now: datetime,
-    rules: CommentRules,
-) -> str | None:  # fmt: skip
-    """Why a submission is spam (honeypot, too fast, disallowed word), or None."""
+    submission: Submission, body_html: str, name: str, email: str | None, rules: CommentRules
+) -> str | None:
+    """Why a submission is spam (honeypot, disallowed word), or None."""
     if submission.honeypot.strip():
         return "honeypot field filled"
-    if submission.form_started is None:
-        return "form start time missing"
-    if now - submission.form_started < timedelta(seconds=rules.min_form_seconds):
-        return "form submitted too fast"
     word = _matches(
         rules.disallowed_words, *_comment_texts(submission.body, body_html), name, email
     )
     if word:
         return f"disallowed word {word!r}"
+    return None
+
+
+def stale_form(started: datetime | None, now: datetime, rules: CommentRules) -> bool:
+    """Whether a form's start time is too old to say anything about how the comment was written."""
+    return started is not None and now - started > rules.max_form_age
+
+
+def timing_reason(
+    started: datetime | None, now: datetime, rules: CommentRules,
+    logged_in_since: Callable[[datetime], bool],
+) -> str | None:  # fmt: skip
+    """Why a submission's timing shows no sign of a person (no start time, sent too fast), or None.
+
+    Writing counts from when the form was first shown, or from the login start for a comment
+    carried across a login; a login completed since then is a person's doing, however fast
+    the provider answered. A weak sign: it holds a comment for a moderator, never spams it.
+    """
+    if started is None:
+        return "form start time missing"
+    if now - started < timedelta(seconds=rules.min_form_seconds) and not logged_in_since(started):
+        return "form submitted too fast"
     return None
 
 

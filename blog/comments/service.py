@@ -1,6 +1,7 @@
-"""Every rule about writing comments: who may post where, editing, deleting.
+"""Every rule about writing a new comment: who may post where, and what is held or spam.
 
-Reading them (the thread, the counts) is in blog/comments/threads.py.
+Changing one's comments (editing, deleting) is in blog/comments/editing.py; reading them (the
+thread, the counts) in blog/comments/threads.py.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from blog.comments.rules import (
     initial_status,
     ip_hash,
     spam_reason,
+    stale_form,
+    timing_reason,
 )
-from blog.comments.threads import CommentTarget, ShownComment
+from blog.comments.threads import CommentTarget
 from blog.content.comment_markup import normalise_text, render_comment
 from blog.database import write_transaction
 from blog.extensions import db
-from blog.models import Comment, CommentStatus, User
+from blog.models import Comment, CommentStatus, Identity, User
 from blog.reader.posts import Article, live_article
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,8 @@ def comments_open(post: CommentTarget, now: datetime, rules: CommentRules) -> bo
     return True
 
 
-def _clean_body(body: str, rules: CommentRules) -> str:
+def clean_body(body: str, rules: CommentRules) -> str:
+    """The text as stored, or CommentRejected when it is empty or too long."""
     text = normalise_text(body)
     if not text:
         raise CommentRejected("Your comment is empty: write something first.")
@@ -95,8 +99,10 @@ def create_comment(
     user: User, submission: Submission, now: datetime, rules: CommentRules, ip_key: str
 ) -> NewComment:
     """Apply every rule in order and store the comment, or raise CommentRejected."""
+    if stale_form(submission.form_started, now, rules):
+        raise CommentRejected(STALE_FORM_MESSAGE, 400)
     # The text is checked and rendered before the write lock: other writers need not wait.
-    text = _clean_body(submission.body, rules)
+    text = clean_body(submission.body, rules)
     html = render_comment(text)
     digest = body_hash(text)
     # Asked only when a rule would refuse, hold or mark the comment: most pass every rule.
@@ -111,8 +117,10 @@ def create_comment(
         if history.duplicate is not None:
             raise CommentRejected(DUPLICATE_MESSAGE, 409)
         _refuse_flood(history.last_at, now, rules, exempt)
-        spam = spam_reason(submission, html, user.display_name, user.email, now, rules)
-        hold = hold_reason(
+        spam = spam_reason(submission, html, user.display_name, user.email, rules)
+        hold = timing_reason(
+            submission.form_started, now, rules, lambda since: _logged_in_since(user, since)
+        ) or hold_reason(
             text, html, user.display_name, user.email, history.approved is not None, rules
         )
         status = initial_status(spam, hold, exempt() if spam or hold else False)
@@ -164,6 +172,10 @@ _INSERT_COMMENT = insert(Comment.__table__)
 
 
 DUPLICATE_MESSAGE = "Duplicate comment: it looks as though you have already said that."
+STALE_FORM_MESSAGE = (
+    "This form was opened more than a day ago, so nothing was saved yet: the conversation may "
+    "have moved on. Your text is kept below: read it over and press the button again."
+)
 
 
 def ban_message(user: User) -> str:
@@ -213,6 +225,12 @@ def _history(user: User, post_id: int, parent_key: int, digest: str) -> _History
     return _History._make(db.session.connection().execute(_HISTORY, params).one())
 
 
+def _logged_in_since(user: User, since: datetime) -> bool:
+    """Whether the user finished a login with a provider after this moment."""
+    found = select(Identity.id).where(Identity.user_id == user.id, Identity.last_login_at > since)
+    return db.session.scalar(found.limit(1)) is not None
+
+
 def _refuse_flood(
     last: datetime | None, now: datetime, rules: CommentRules, exempt: Callable[[], bool]
 ) -> None:
@@ -226,48 +244,3 @@ def _refuse_flood(
             429,
             retry_after=math.ceil(wait),
         )
-
-
-def owned_comment(comment_id: int, user: User) -> Comment:
-    """The user's own comment, or CommentRejected (404 for anyone else's)."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.user_id != user.id or comment.status is CommentStatus.DELETED:
-        raise CommentRejected("That comment is not yours to change.", 404)
-    return comment
-
-
-def can_edit(comment: Comment | ShownComment, now: datetime, rules: CommentRules) -> bool:
-    """Authors may edit within the edit window."""
-    return comment.status is not CommentStatus.DELETED and now - comment.created_at <= timedelta(
-        minutes=rules.edit_minutes
-    )
-
-
-def edit_comment(
-    comment_id: int, user: User, body: str, now: datetime, rules: CommentRules
-) -> Comment:
-    """Replace the text of the user's own comment within the edit window."""
-    with write_transaction():
-        comment = owned_comment(comment_id, user)
-        if not can_edit(comment, now, rules):
-            raise CommentRejected(
-                f"Comments can be edited for {rules.edit_minutes} minutes after posting.", 403
-            )
-        text = _clean_body(body, rules)
-        comment.body = text
-        comment.body_hash = body_hash(text)
-        comment.body_html = render_comment(text)
-        comment.edited_at = now
-    return comment
-
-
-def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
-    """Remove the user's own comment; one with replies stays as a placeholder."""
-    with write_transaction():
-        comment = owned_comment(comment_id, user)
-        comment.status = CommentStatus.DELETED
-        comment.body_hash = f"deleted-{comment.id}"
-        comment.body = ""
-        comment.body_html = ""
-        comment.deleted_at = now
-    return comment

@@ -35,6 +35,7 @@ class CommentView:
     depth: int
     deleted: bool
     pending: bool
+    edit_held: bool
     author_name: str
     is_author: bool
     avatar_src: str
@@ -72,13 +73,17 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
     views = []
     for node in nodes:
         c = node.comment
+        if c.status is CommentStatus.DELETED:
+            views.append(_placeholder(c, build_thread(node.replies, ctx)))
+            continue
         own = ctx.viewer_id is not None and c.user_id == ctx.viewer_id
         views.append(
             CommentView(
                 id=c.id,
                 depth=c.depth,
-                deleted=c.status is CommentStatus.DELETED,
+                deleted=False,
                 pending=c.status is CommentStatus.PENDING,
+                edit_held=own and c.edit_held,
                 author_name=c.author_name,
                 is_author=c.user_id in ctx.author_ids,
                 avatar_src=_avatar_src(c, root),
@@ -96,6 +101,29 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
             )
         )
     return views
+
+
+def _placeholder(c: ShownComment, replies: list[CommentView]) -> CommentView:
+    """A deleted comment kept for its replies: its place in the thread, nothing of its writer."""
+    return CommentView(
+        id=c.id,
+        depth=c.depth,
+        deleted=True,
+        pending=False,
+        edit_held=False,
+        author_name="",
+        is_author=False,
+        avatar_src="",
+        time_iso="",
+        time_text="",
+        edited=False,
+        body_html=Markup(""),
+        can_reply=False,
+        own=False,
+        edit_url=None,
+        delete_url=None,
+        replies=replies,
+    )
 
 
 def _rows(nodes: list[ThreadNode]) -> tuple[ShownComment, ...]:

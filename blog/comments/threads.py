@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, false, func, select
 
 from blog.extensions import db
-from blog.models import Avatar, Comment, CommentStatus
+from blog.models import Avatar, Comment, CommentEdit, CommentStatus
 
 
 class CommentTarget(Protocol):
@@ -49,6 +49,7 @@ class ShownComment(NamedTuple):
     created_at: datetime
     edited_at: datetime | None
     avatar_digest: str | None
+    edit_held: bool  # an edit waits for a moderator (asked only on the viewer's own comments)
 
 
 @dataclass
@@ -59,31 +60,39 @@ class ThreadNode:
     replies: list[ThreadNode] = field(default_factory=list)
 
 
-_SHOWN = (
-    select(
-        Comment.id,
-        Comment.parent_id,
-        Comment.user_id,
-        Comment.author_name,
-        Comment.body_html,
-        Comment.status,
-        Comment.depth,
-        Comment.created_at,
-        Comment.edited_at,
-        Avatar.digest,
+def _shown(edit_held: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Comment.id,
+            Comment.parent_id,
+            Comment.user_id,
+            Comment.author_name,
+            Comment.body_html,
+            Comment.status,
+            Comment.depth,
+            Comment.created_at,
+            Comment.edited_at,
+            Avatar.digest,
+            edit_held,
+        )
+        .outerjoin(Avatar, Avatar.user_id == Comment.user_id)
+        .order_by(Comment.created_at, Comment.id)
     )
-    .outerjoin(Avatar, Avatar.user_id == Comment.user_id)
-    .order_by(Comment.created_at, Comment.id)
-)
+
+
+_VIEWER: BindParameter[int] = bindparam("viewer_id")
 # Built once: a statement made per request costs more than the query it runs.
-_PUBLIC_THREAD = _SHOWN.where(
+_PUBLIC_THREAD = _shown(false()).where(
     Comment.post_id == bindparam("post_id"),
     Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED]),
 )
-_VIEWER_THREAD = _SHOWN.where(
+_VIEWER_THREAD = _shown(
+    (Comment.user_id == _VIEWER)
+    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
+).where(
     Comment.post_id == bindparam("post_id"),
     Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
-    | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == bindparam("viewer_id"))),
+    | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == _VIEWER)),
 )
 
 
@@ -97,7 +106,8 @@ def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode
     else:
         params = {"post_id": post.id, "viewer_id": viewer_id}
         rows = connection.execute(_VIEWER_THREAD, params).all()
-    nodes = {row[0]: ThreadNode(ShownComment._make(row)) for row in rows}
+    # SQLite answers the held-edit flag with 0 or 1.
+    nodes = {row[0]: ThreadNode(ShownComment._make((*row[:-1], bool(row[-1])))) for row in rows}
     roots: list[ThreadNode] = []
     for node in nodes.values():
         parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None

@@ -21,7 +21,7 @@ from markupsafe import escape
 from blog.auth.drafts import discard_draft, save_draft
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
-from blog.comments import service
+from blog.comments import editing, service
 from blog.comments.form_timing import read_started
 from blog.comments.page import rules
 from blog.comments.rules import Submission
@@ -36,6 +36,10 @@ from blog.web.formdata import parse_int
 bp = Blueprint("comments", __name__)
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
+SPAM_NOTICE = (
+    "Your comment was marked as spam, so it is not shown. "
+    "A moderator who looks through the spam may still publish it."
+)
 
 
 def _form_post() -> posts.Article | None:
@@ -108,7 +112,8 @@ def create() -> ResponseReturnValue:
     from_comment_form(user, comment.post_id, request.form, utcnow())
     comment_created(comment.id, comment.post_id, comment.status)
     if comment.status is CommentStatus.SPAM:
-        set_notice("Your comment is awaiting moderation.")
+        # No moderator's queue holds it: "awaiting moderation" would be untrue.
+        set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
 
@@ -123,7 +128,7 @@ def _own(comment_id: int) -> Comment:
     if user is None:
         abort(401, "Log in to change your comments.")
     try:
-        return service.owned_comment(comment_id, user)
+        return editing.owned_comment(comment_id, user)
     except service.CommentRejected as exc:
         abort(exc.status, exc.message)
 
@@ -132,9 +137,13 @@ def _own(comment_id: int) -> Comment:
 def edit_form(comment_id: int) -> ResponseReturnValue:
     """The edit form for the reader's own comment, while the edit window is open."""
     comment = _own(comment_id)
-    if not service.can_edit(comment, utcnow(), rules()):
+    if not editing.can_edit(comment, utcnow(), rules()):
         abort(403, f"Comments can be edited for {rules().edit_minutes} minutes after posting.")
-    return render_template("comments/edit.html", comment=comment, body=comment.body, error=None)
+    held = editing.held_edit(comment.id)
+    body = held.body if held is not None else comment.body
+    return render_template(
+        "comments/edit.html", comment=comment, body=body, held=held is not None, error=None
+    )
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -143,15 +152,21 @@ def edit(comment_id: int) -> ResponseReturnValue:
     comment = _own(comment_id)
     body = request.form.get("comment", "")
     try:
-        service.edit_comment(comment.id, comment.user, body, utcnow(), rules())  # type: ignore[arg-type]
+        edited = editing.edit_comment(comment.id, comment.user, body, utcnow(), rules())  # type: ignore[arg-type]
     except service.CommentRejected as exc:
         return _edit_page(comment, exc.status, exc.message)
+    if edited is editing.Edited.SPAM:
+        set_notice(SPAM_NOTICE)
+        return redirect(f"{comment.post.path}#respond", 303)
+    # A held edit is told beside the comment, which shows its approved text meanwhile.
     return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
 
 
 def _edit_page(comment: Comment, status: int, message: str) -> Response:
     body = request.form.get("comment", "")
-    html = render_template("comments/edit.html", comment=comment, body=body, error=message)
+    html = render_template(
+        "comments/edit.html", comment=comment, body=body, held=False, error=message
+    )
     return make_response(html, status)
 
 
@@ -162,7 +177,7 @@ def edit_kept(status: int, message: str) -> Response | None:
     if user is None or not isinstance(comment_id, int):
         return None
     try:
-        comment = service.owned_comment(comment_id, user)
+        comment = editing.owned_comment(comment_id, user)
     except service.CommentRejected:
         return None
     return _edit_page(comment, status, message)
@@ -173,7 +188,7 @@ def delete(comment_id: int) -> ResponseReturnValue:
     """Delete the reader's own comment (a placeholder stays where it has replies)."""
     comment = _own(comment_id)
     path = comment.post.path
-    service.delete_comment(comment.id, comment.user, utcnow())  # type: ignore[arg-type]
+    editing.delete_comment(comment.id, comment.user, utcnow())  # type: ignore[arg-type]
     return redirect(f"{path}#comments", 303)
 
 

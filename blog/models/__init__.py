@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per area; import them from here."""
 
-from blog.models.comments import Comment, CommentDraft, CommentStatus
+from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
@@ -15,13 +15,14 @@ from blog.models.posts import (
 
 # The newest migration, which these models match: the app serves no database at another one.
 # Written down, not read from migrations/ (that needs Alembic); tests/test_migrations checks it.
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 
 __all__ = [
     "SCHEMA_REVISION",
     "Avatar",
     "Comment",
     "CommentDraft",
+    "CommentEdit",
     "CommentStatus",
     "DeletionRequest",
     "Identity",

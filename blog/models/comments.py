@@ -109,3 +109,26 @@ class CommentDraft(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+
+
+class CommentEdit(NotShownOnPages, db.Model):  # type: ignore[name-defined]
+    """A reader's edit of a shown comment that a rule held: it waits apart for a moderator,
+    and the comment keeps showing its approved text until the edit is approved.
+
+    On no shared page: only its writer's own view (never kept) and the moderators' pages show
+    it; approving it writes the comment, whose own tags then go stale.
+    """
+
+    __tablename__ = "comment_edits"
+
+    # One per comment: a newer edit replaces the waiting one.
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    comment: Mapped[Comment] = relationship()

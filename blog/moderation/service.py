@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from blog.comments import editing
 from blog.comments import service as comments
 from blog.comments.rules import CommentRules, Submission, body_hash
 from blog.content.comment_markup import normalise_text, render_comment
@@ -135,7 +136,9 @@ def queue(status: CommentStatus, number: int = 1, per_page: int = PER_PAGE) -> Q
     parents: dict[int, str] = {}
     if parent_ids:
         rows = db.session.execute(
-            select(Comment.id, Comment.author_name).where(Comment.id.in_(parent_ids))
+            select(Comment.id, Comment.author_name).where(
+                Comment.id.in_(parent_ids), Comment.status != S.DELETED
+            )
         ).all()
         parents = {comment_id: name for comment_id, name in rows}
     return QueuePage(found, parents, number, pages, total)
@@ -181,12 +184,7 @@ def _has_replies(comment_id: int) -> bool:
 def _delete_for_good(comment: Comment, now: datetime) -> None:
     """Remove a comment; one with replies stays as a placeholder so the thread stays whole."""
     if _has_replies(comment.id):
-        comment.status = S.DELETED
-        comment.body = ""
-        comment.body_html = ""
-        comment.body_hash = f"deleted-{comment.id}"
-        comment.ip_hash = None
-        comment.deleted_at = now
+        editing.make_placeholder(comment, now)
         return
     parent_id = comment.parent_id
     db.session.delete(comment)
@@ -218,16 +216,8 @@ def edit(comment_id: int, body: str, now: datetime, rules: CommentRules) -> Comm
     with write_transaction():
         comment = get_comment(comment_id)
         digest = body_hash(text)
-        clash = db.session.scalar(
-            select(Comment.id).where(
-                Comment.id != comment.id,
-                Comment.user_id == comment.user_id,
-                Comment.post_id == comment.post_id,
-                Comment.parent_key == comment.parent_key,
-                Comment.body_hash == digest,
-            )
-        )
-        if clash is not None and comment.user_id is not None:
+        clash = editing.duplicate_of(comment, digest)
+        if clash is not None:
             raise ModerationError(
                 f"The same person already posted that text in the same place (comment {clash}).",
                 409,

@@ -23,7 +23,7 @@ from blog.auth.session import PROVIDER_KEY, pop_notice, set_notice, viewer
 from blog.clock import utcnow
 from blog.comments.page import rules
 from blog.models import Comment, CommentStatus, User
-from blog.moderation import bans, service
+from blog.moderation import bans, edits, service
 from blog.moderation.service import TAB_ACTIONS, TABS, TRANSITIONS, Action, ModerationError
 from blog.reader import previews
 from blog.web.formdata import parse_int
@@ -88,6 +88,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "admin/dashboard.html",
         counts=service.counts(),
+        held_edits=edits.held_edit_count(),
         unpublished=previews.unpublished_posts(now),
         banned=bans.banned_users(now),
         notice=pop_notice(),
@@ -101,10 +102,12 @@ def comments() -> ResponseReturnValue:
     page = service.queue(status, parse_int(request.args.get("page", "1")) or 0)
     if page is None:
         abort(404)
+    held = edits.held_edits() if status is CommentStatus.PENDING else None
     return render_template(
         "admin/comments.html",
         status=status,
         page=page,
+        held=held,
         counts=service.counts(),
         tabs=TABS,
         actions=TAB_ACTIONS[status],
@@ -148,6 +151,29 @@ def bulk() -> ResponseReturnValue:
     outcome = service.moderate(action, ids, utcnow())
     set_notice(outcome.message())
     return _back()
+
+
+EDIT_ACTIONS = {
+    "approve": (edits.approve_edit, "Edit of comment {} approved: the comment shows it."),
+    "reject": (edits.reject_edit, "Edit of comment {} rejected: the comment keeps its text."),
+}
+
+
+@bp.post("/edits/<int:comment_id>/<action>")
+def held_edit(comment_id: int, action: str) -> ResponseReturnValue:
+    """Approve or reject a reader's held edit, then back to the pending tab."""
+    if action not in EDIT_ACTIONS:
+        abort(404)
+    act_on, done = EDIT_ACTIONS[action]
+    try:
+        act_on(comment_id)
+    except ModerationError as exc:
+        if exc.status == 404:
+            abort(404, exc.message)
+        set_notice(exc.message)
+        return _back(CommentStatus.PENDING)
+    set_notice(done.format(comment_id))
+    return _back(CommentStatus.PENDING)
 
 
 def _comment_or_404(comment_id: int) -> Comment:

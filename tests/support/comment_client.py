@@ -47,6 +47,14 @@ class Reader:
         data.update({name: str(value) for name, value in fields.items()})
         return self.client.post("/comments/", data=data)
 
+    def edit(self, cid: int, body: str) -> TestResponse:
+        """Open a comment's edit form and save it with this text."""
+        url = f"/comments/{cid}/edit"
+        form = self.client.get(url)
+        assert form.status_code == 200, form.get_data(as_text=True)[:2000]
+        data = form_data(form.get_data(as_text=True), url)
+        return self.client.post(url, data={**data, "comment": body})
+
 
 def log_in(
     app: Flask,
