@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
 from blog import create_app
@@ -518,6 +519,23 @@ def test_a_path_cannot_forge_error_log_lines(
     assert response.status_code == 500
     lines = [r.getMessage() for r in caplog.records if r.name == "blog.web.errors"]
     assert lines == ["unhandled error on GET /broken/x\\n2026-11-25 ERROR forged line"]
+
+
+def test_flasks_own_error_line_cannot_be_forged_either(
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # as served: tests let errors through otherwise
+
+    def broken(rest: str) -> str:
+        # Not a lock: the busy-database handler passes it on, and Flask logs it itself.
+        raise OperationalError("SELECT 1", {}, Exception("disk I/O error"))
+
+    app.add_url_rule("/broken/<rest>", view_func=broken)
+    caplog.set_level(logging.ERROR, logger=app.logger.name)
+    response = app.test_client().get("/broken/x%0A2026-11-25 ERROR forged line")
+    assert response.status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert lines == ["Exception on /broken/x\\n2026-11-25 ERROR forged line [GET]"]
 
 
 def test_a_display_name_with_a_lone_surrogate_keeps_the_site_usable(

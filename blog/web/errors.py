@@ -19,8 +19,25 @@ from blog.web.request_log import printable
 log = logging.getLogger(__name__)
 
 
+class EscapedMessages(logging.Filter):
+    """Writes a record's message with its non-printable characters escaped.
+
+    On the app's own logger, where Flask logs "Exception on <path>" for an error no handler
+    answers: a decoded %0A in the path would otherwise write a line of its own.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Escape the message in place; never drop the record."""
+        message = record.getMessage()
+        if not message.isprintable():
+            record.msg, record.args = printable(message), None
+        return True
+
+
 def register(app: Flask) -> None:
     """Install the handlers on the app."""
+    if not any(isinstance(f, EscapedMessages) for f in app.logger.filters):
+        app.logger.addFilter(EscapedMessages())
 
     @app.errorhandler(404)
     def not_found(error: HTTPException) -> ResponseReturnValue:
