@@ -291,3 +291,27 @@ def smtp() -> Iterator[SMTPServer]:
 def mail_app(essay: Path, make_app: Callable[..., Flask], smtp: SMTPServer) -> Flask:
     """The blog with the essay, sending mail to the test's SMTP server; the author is AUTHOR."""
     return make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR)
+
+
+@pytest.fixture
+def env_app(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, posts_dir: Path
+) -> Iterator[Callable[..., Flask]]:
+    """Build apps as wsgi.py does, from BLOG_* variables only."""
+    apps: list[Flask] = []
+
+    def make(**env: str) -> Flask:
+        base = {
+            "BLOG_DATABASE_URL": database_url,
+            "BLOG_POSTS_DIR": str(posts_dir),
+            "BLOG_PAGE_CACHE_STATE_DIR": str(posts_dir.parent / "page-cache"),
+        }
+        for name, value in (base | env).items():
+            monkeypatch.setenv(name, value)
+        apps.append(create_app())
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from blog import create_app
 from blog.clock import FrozenClock
 from blog.config import PROJECT_ROOT, SETTINGS, ConfigError, load_settings
-from blog.extensions import db
 
 SITE = "https://blog.example.com"
 PRODUCTION = {
@@ -43,30 +40,6 @@ class Recording(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         self.asked.add(str(key))
         return super().__contains__(key)
-
-
-@pytest.fixture
-def env_app(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, posts_dir: Path
-) -> Iterator[Callable[..., Flask]]:
-    """Build apps as wsgi.py does, from BLOG_* variables only."""
-    apps: list[Flask] = []
-
-    def make(**env: str) -> Flask:
-        base = {
-            "BLOG_DATABASE_URL": database_url,
-            "BLOG_POSTS_DIR": str(posts_dir),
-            "BLOG_PAGE_CACHE_STATE_DIR": str(posts_dir.parent / "page-cache"),
-        }
-        for name, value in (base | env).items():
-            monkeypatch.setenv(name, value)
-        apps.append(create_app())
-        return apps[-1]
-
-    yield make
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.mark.parametrize("value", ["prod", "staging", "Production!", "developmnet", "test", ""])

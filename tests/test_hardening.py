@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -53,30 +53,18 @@ def assert_hardened(response: TestResponse, form_action: set[str], hsts: bool = 
 
 
 @pytest.fixture
-def production(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, posts_dir: Path
-) -> Iterator[Callable[..., Flask]]:
+def production(env_app: Callable[..., Flask]) -> Callable[..., Flask]:
     """Build apps the way wsgi.py does, from BLOG_ENV=production and BLOG_* variables."""
-    apps: list[Flask] = []
 
     def make(**env: str) -> Flask:
         settings = {
             "BLOG_ENV": "production",
             "BLOG_SECRET_KEY": "a-production-secret-of-32-chars!",
-            "BLOG_DATABASE_URL": database_url,
-            "BLOG_POSTS_DIR": str(posts_dir),
             "BLOG_SITE_URL": SITE,
-            "BLOG_PAGE_CACHE_STATE_DIR": str(posts_dir.parent / "page-cache"),
         }
-        for name, value in (settings | env).items():
-            monkeypatch.setenv(name, value)
-        apps.append(create_app())
-        return apps[-1]
+        return env_app(**(settings | env))
 
-    yield make
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
+    return make
 
 
 def bare_app(make_app: Callable[..., Flask], url: str, tmp_path: Path, **extra: object) -> Flask:
