@@ -40,7 +40,6 @@ from blog.web.templating import absolute_url
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LINK_KEY = "link_user"
-STARTED_KEY = "form_started"
 # Authlib keeps each started login (state, nonce, PKCE verifier) in the session under this prefix.
 STATE_PREFIX = "_state_"
 # Logins started but never finished (closed tab, denied, failed) that are kept: each one costs
@@ -116,13 +115,10 @@ def start() -> ResponseReturnValue:
     post_id = parse_int(request.form.get("post_id"))
     body = request.form.get("comment", "")
     if post_id is not None and db.session.get(Post, post_id) is not None:
-        now = utcnow()
-        started = session.get(STARTED_KEY) or now.timestamp()
         # Kept even without a session cookie: the login gives the reader their session.
         save_draft(
-            post_id, parse_int(request.form.get("parent_id")), body, now, starts_session=True
+            post_id, parse_int(request.form.get("parent_id")), body, utcnow(), starts_session=True
         )
-        session[STARTED_KEY] = started
     return begin_login(name, next_path)
 
 
@@ -181,7 +177,7 @@ def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
         session.pop(LINK_KEY, None)
         set_notice(str(exc))
         return redirect(url_for("account.home"), 303)
-    kept = {k: session[k] for k in (DRAFT_KEY, STARTED_KEY) if k in session}
+    kept = {k: session[k] for k in (DRAFT_KEY,) if k in session}
     # A fresh session at every login: nothing from before the login carries privileges.
     session.clear()
     session.update(kept)
