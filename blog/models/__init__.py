@@ -3,6 +3,13 @@
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
+from blog.models.reactions import (
+    CommentReport,
+    FeaturedComment,
+    Like,
+    ReportReason,
+    ReportStatus,
+)
 from blog.models.posts import (
     Post,
     PostAlias,
@@ -15,7 +22,7 @@ from blog.models.posts import (
 
 # The newest migration, which these models match: the app serves no database at another one.
 # Written down, not read from migrations/ (that needs Alembic); tests/test_migrations checks it.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 __all__ = [
     "SCHEMA_REVISION",
@@ -23,9 +30,12 @@ __all__ = [
     "Comment",
     "CommentDraft",
     "CommentEdit",
+    "CommentReport",
     "CommentStatus",
     "DeletionRequest",
+    "FeaturedComment",
     "Identity",
+    "Like",
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
@@ -33,6 +43,8 @@ __all__ = [
     "PostAlias",
     "PostLayout",
     "PostStatus",
+    "ReportReason",
+    "ReportStatus",
     "Subscription",
     "SubscriptionKind",
     "Term",
