@@ -83,7 +83,7 @@ def test_a_reader_likes_the_post_and_a_second_click_undoes_it(app: Flask) -> Non
     assert like(client, f"/posts/{post_id}/like") == (303, f"{ESSAY}#likes")
     assert likes_in_database(app) == []
     page = client.get(ESSAY).text
-    assert 'data-you-liked hidden>You liked this.' in page
+    assert "data-you-liked hidden>You liked this." in page
     assert '<span class="like-count"></span>' in page
 
 
@@ -120,7 +120,7 @@ def test_the_anonymous_page_shows_exact_counts_from_the_page_cache_and_nothing_p
 
     page = anonymous_page(app)
     assert page.count('<span class="like-count">1 like</span>') == 2
-    assert YOU_LIKED not in page and 'aria-pressed' not in page
+    assert YOU_LIKED not in page and "aria-pressed" not in page
     assert 'id="reaction-form"' not in page and "csrf_token" not in page
     assert 'class="likers"' in page
 

@@ -85,9 +85,7 @@ def comment(app: Flask) -> int:
     return add_comment(app, add_user(app, "Writer"), BODY)
 
 
-def test_a_report_is_stored_with_its_reason_and_thanks_the_reader(
-    app: Flask, comment: int
-) -> None:
+def test_a_report_is_stored_with_its_reason_and_thanks_the_reader(app: Flask, comment: int) -> None:
     alice = reader(app, "Alice")
     assert f'href="/comments/{comment}/report"' in alice.get(ESSAY).text
     assert f"/comments/{comment}/report" not in anonymous_page(app)

@@ -143,5 +143,3 @@ def recent_likes(limit: int = 20) -> list[RecentLike]:
         RecentLike(like.user_id, name, post.title, post.path, like.comment_id, like.created_at)
         for like, name, post in rows
     ]
-
-

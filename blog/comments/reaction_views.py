@@ -7,8 +7,16 @@ place. Neither ever redirects anywhere but to the post's own path.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template
-from flask import request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 
 from blog.auth.session import set_notice, viewer

@@ -3,13 +3,6 @@
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
-from blog.models.reactions import (
-    CommentReport,
-    FeaturedComment,
-    Like,
-    ReportReason,
-    ReportStatus,
-)
 from blog.models.posts import (
     Post,
     PostAlias,
@@ -18,6 +11,13 @@ from blog.models.posts import (
     Term,
     TermKind,
     post_terms,
+)
+from blog.models.reactions import (
+    CommentReport,
+    FeaturedComment,
+    Like,
+    ReportReason,
+    ReportStatus,
 )
 
 # The newest migration, which these models match: the app serves no database at another one.

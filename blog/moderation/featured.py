@@ -35,4 +35,3 @@ def unfeature(comment_id: int) -> Comment:
         if pinned is not None:
             db.session.delete(pinned)
     return comment
-
