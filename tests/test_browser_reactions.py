@@ -80,7 +80,8 @@ def contexts(server: LiveServer, app: Flask) -> Iterator[OpenContext]:
                 log_in(client, user_id)
                 cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
                 assert cookie is not None
-                context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server.url}])
+                jar = {"name": cookie.key, "value": cookie.value, "url": server.url}
+                context.add_cookies([jar])  # type: ignore[list-item]
             return context
 
         try:
@@ -158,7 +159,8 @@ def test_like_and_unlike_the_post_and_a_comment(app: Flask, server: LiveServer, 
             stranger = open_context(js=js).new_page()
             stranger.goto(server.url + ESSAY)
             expect(stranger.locator("#likes .like-count")).to_have_text("1 like")
-            expect(stranger.locator(f"#comment-{comment} > article .like-count")).to_have_text("1 like")
+            their_count = stranger.locator(f"#comment-{comment} > article .like-count")
+            expect(their_count).to_have_text("1 like")
             expect(stranger.get_by_text("You liked this.")).to_have_count(0)
             stranger.locator("#likes .like-button").click()
             expect(stranger.locator("#respond")).to_be_in_viewport()
@@ -190,7 +192,8 @@ def test_report_and_feature_a_comment(app: Flask, server: LiveServer, js: bool) 
 
             admin = open_context(author, js=js).new_page()
             admin.goto(server.url + "/admin/")
-            admin.get_by_role("navigation", name="Admin").get_by_role("link", name="Reports").click()
+            admin_nav = admin.get_by_role("navigation", name="Admin")
+            admin_nav.get_by_role("link", name="Reports").click()
             expect(admin.locator(f"#reported-{comment}")).to_contain_text("Off topic")
             admin.goto(server.url + ESSAY)
             admin.locator(f"#comment-{comment} > article .feature-button").click()
@@ -221,6 +224,9 @@ def test_screens_in_both_schemes_and_widths_pass_axe(app: Flask, server: LiveSer
             setup.goto(server.url + ESSAY)
             setup.locator("#likes .like-button").click()
             setup.locator(f"#comment-{comment} > article .like-button").click()
+            setup.goto(server.url + f"/comments/{comment}/report")
+            setup.get_by_label("Something else").check()
+            setup.get_by_role("button", name="Send report").click()
             admin = open_context(author).new_page()
             admin.goto(server.url + ESSAY)
             admin.locator(f"#comment-{comment} > article .feature-button").click()
@@ -237,6 +243,14 @@ def test_screens_in_both_schemes_and_widths_pass_axe(app: Flask, server: LiveSer
                     page = open_context(alice, width=width, scheme=scheme).new_page()
                     page.goto(server.url + f"/comments/{comment}/report")
                     screenshot(page, f"reactions-report-{width}-{scheme}")
+                    page = open_context(author, width=width, scheme=scheme).new_page()
+                    admin_pages = (("admin-reports", "/admin/reports"), ("dashboard", "/admin/"))
+                    for name, path in admin_pages:
+                        page.goto(server.url + path)
+                        screenshot(page, f"reactions-{name}-{width}-{scheme}")
+                        found = axe_violations(page)
+                        if found:
+                            report.append(f"{path} {width} {scheme}:\n{describe_violations(found)}")
             assert not report, "axe-core found serious violations:\n" + "\n".join(report)
 
     in_own_thread(scenario)

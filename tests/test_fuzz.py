@@ -51,8 +51,8 @@ ORIGIN = {"Origin": "http://blog.test"}
 # this complete); sent in the query string of GET routes and in the body of the others.
 FIELDS = (
     "List-Unsubscribe", "action", "comment", "confirm", "csrf_token", "do", "duration",
-    "form_started", "hide", "ids", "next", "note", "page", "parent_id", "post_id", "provider", "reason",
-    "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
+    "form_started", "hide", "ids", "next", "note", "page", "parent_id", "post_id", "provider",
+    "reason", "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
     "subscribe_thread", "website",
 )  # fmt: skip
 # A form control's name in a template (<meta name=...> is no field).

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from blog.cache import page_cache
 from blog.extensions import db
 from blog.models import CommentStatus, Like
 from tests.support.moderation_helpers import (
@@ -105,24 +106,46 @@ def test_a_comment_like_counts_each_reader_once_and_answers_a_script_in_json(app
         assert db.session.scalar(select(func.count()).select_from(Like)) == 0
 
 
+def cache_counts(app: Flask) -> tuple[int, int]:
+    """Pages the page cache has stored, and served."""
+    cache = page_cache(app)
+    assert cache is not None
+    return cache.stored, cache.hits
+
+
 def test_the_anonymous_page_shows_exact_counts_from_the_page_cache_and_nothing_personal(
     app: Flask,
 ) -> None:
     writer = add_user(app, "Writer")
     comment = add_comment(app, writer, "A comment worth liking.")
     first = anonymous_page(app)
-    assert anonymous_page(app) == first  # served from the page cache
+    stored, hits = cache_counts(app)
+    assert anonymous_page(app) == first
+    assert cache_counts(app) == (stored, hits + 1)  # the second came from the page cache
     assert '<a class="like-button like-login" href="#respond"' in first
     client, _ = reader(app, "Alice")
 
     like(client, f"/posts/{essay_post_id(app)}/like")
     like(client, f"/comments/{comment}/like")
+    assert YOU_LIKED in client.get(ESSAY).text  # her own page, never stored
 
     page = anonymous_page(app)
+    assert cache_counts(app) == (stored + 1, hits + 1)  # rendered anew, then kept
     assert page.count('<span class="like-count">1 like</span>') == 2
     assert YOU_LIKED not in page and "aria-pressed" not in page
     assert 'id="reaction-form"' not in page and "csrf_token" not in page
+    assert "/report" not in page and 'form="reaction-form"' not in page
     assert 'class="likers"' in page
+    assert anonymous_page(app) == page and cache_counts(app) == (stored + 1, hits + 2)
+
+
+def test_a_reader_without_likes_gets_the_controls_anonymous_readers_do_not(app: Flask) -> None:
+    """Readers share filled threads by what they like: a stranger never gets a member's."""
+    comment = add_comment(app, add_user(app, "Writer"), "A comment worth liking.")
+    client, _ = reader(app, "Alice")
+    assert f'href="/comments/{comment}/report"' in client.get(ESSAY).text
+    assert f"/comments/{comment}/report" not in anonymous_page(app)
+    assert f'href="/comments/{comment}/report"' in client.get(ESSAY).text
 
 
 def test_a_readers_own_likes_are_on_their_page_only(app: Flask) -> None:
@@ -142,6 +165,36 @@ def test_a_readers_own_likes_are_on_their_page_only(app: Flask) -> None:
     assert mine.count('aria-pressed="true"') == 1
     assert 'aria-pressed="true"' not in theirs
     assert f"/comments/{other}/like" in theirs
+
+
+def test_a_reader_who_wrote_here_gets_their_likes_and_no_report_link_on_their_own_comment(
+    app: Flask,
+) -> None:
+    other = add_comment(app, add_user(app, "Writer"), "Someone else's comment.")
+    client, alice = reader(app, "Alice")
+    own = add_comment(app, alice, "Alice's own comment.")
+    like(client, f"/comments/{other}/like")
+    like(client, f"/comments/{own}/like")
+
+    page = client.get(ESSAY).text
+
+    assert page.count('aria-pressed="true"') == 2
+    assert f'href="/comments/{other}/report"' in page
+    assert f'href="/comments/{own}/report"' not in page
+    assert f'action="/comments/{own}/delete"' in page  # her thread, rendered for her
+
+
+def test_likes_from_one_address_are_rate_limited_with_a_clear_page(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_REACTION="2 per minute")
+    client, _ = reader(app, "Alice")
+    url = f"/posts/{essay_post_id(app)}/like"
+    assert [like(client, url)[0] for _ in range(2)] == [303, 303]
+    response = client.post(url, data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert "You are liking too quickly from your network." in response.text
+    assert likes_in_database(app) == []
 
 
 def test_no_like_for_a_stranger_a_held_comment_or_a_banned_reader(app: Flask) -> None:

@@ -32,6 +32,8 @@ ID_SLOT = "__REACTION_ID__"
 COUNT_SLOT = "__REACTION_COUNT__"
 WIDGET_PARTS = ("anonymous", "like", "liked", "report", "feature", "unfeature")
 PART_BREAK = "<!--part-->"
+# In a thread only where the reader's own comments carry their forms.
+CSRF_FIELD = 'name="csrf_token"'
 
 
 def like_text(count: int) -> str:
@@ -68,7 +70,7 @@ class PostReactions:
     post_likes: int
     likers: tuple[str, ...]  # the latest likers' avatar URLs, newest first
     comment_likes: dict[int, int]
-    shown: frozenset[int]  # the approved comments, the only ones with reactions
+    shown: dict[int, int | None]  # the approved comments (the only ones with reactions): writers
     featured: tuple[FeaturedView, ...]
 
     @property
@@ -98,16 +100,16 @@ def _load(post_id: int) -> PostReactions:
         .order_by(Like.created_at.desc(), Like.id.desc())
         .limit(LIKERS_SHOWN)
     )
-    shown = db.session.scalars(
-        select(Comment.id).where(
+    shown = db.session.execute(
+        select(Comment.id, Comment.user_id).where(
             Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED
         )
-    )
+    ).all()
     return PostReactions(
         post_likes=counts.pop(POST_ITSELF, 0),
         likers=tuple(avatar_src(user_id, digest) for user_id, digest in likers),
         comment_likes=counts,
-        shown=frozenset(shown),
+        shown=dict(shown),
         featured=_featured(post_id),
     )
 
@@ -176,9 +178,14 @@ class ShownReactions:
     post_id: int
     shared: PostReactions
     parts: WidgetParts
-    signed_in: bool = False
+    viewer_id: int | None = None
     moderator: bool = False
     mine: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether a logged-in reader is looking (the controls are theirs to press)."""
+        return self.viewer_id is not None
 
     @property
     def post_liked(self) -> bool:
@@ -191,9 +198,26 @@ class ShownReactions:
         return like_text(self.shared.post_likes)
 
     def fill(self, thread: Markup) -> Markup:
-        """The thread with each shown comment's controls in its marker's place."""
+        """The thread with each shown comment's controls in its marker's place.
+
+        The shared thread (no form of the reader's own, so no token of theirs) is filled once
+        per set of likes and kept: readers who like the same things share the result.
+        """
         if not thread:
             return thread
+        if self.signed_in and CSRF_FIELD in thread:
+            return self._filled(thread)  # their own comments' forms: this page is theirs alone
+        key = (
+            "reactions-filled",
+            self.post_id,
+            link_base(),
+            self.signed_in,
+            self.mine,
+            self.moderator,
+        )
+        return kept(key, (SITE, post_tag(self.post_id)), lambda: self._filled(thread))
+
+    def _filled(self, thread: Markup) -> Markup:
         return Markup(MARKER.sub(self._controls, str(thread)))  # noqa: S704 - our own parts
 
     def _controls(self, match: re.Match[str]) -> str:
@@ -205,7 +229,8 @@ class ShownReactions:
             html = parts.anonymous
         else:
             html = parts.liked if comment_id in self.mine else parts.like
-            html += parts.report
+            if self.shared.shown[comment_id] != self.viewer_id:
+                html += parts.report
             if self.moderator:
                 featured = comment_id in self.shared.featured_ids
                 html += parts.unfeature if featured else parts.feature
@@ -218,5 +243,8 @@ def for_reader(post_id: int, user: User | None) -> ShownReactions:
     shared, parts = post_reactions(post_id), widget_parts()
     if user is None:
         return ShownReactions(post_id, shared, parts)
-    mine = viewer_likes(post_id, user.id)
-    return ShownReactions(post_id, shared, parts, True, is_moderator(user), mine)
+    # Kept per reader under the post's tag: each like or undo of theirs moves it.
+    mine = kept(
+        ("liked", post_id, user.id), (post_tag(post_id),), lambda: viewer_likes(post_id, user.id)
+    )
+    return ShownReactions(post_id, shared, parts, user.id, is_moderator(user), mine)
