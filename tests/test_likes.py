@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from blog.cache import page_cache
+from blog.clock import utcnow
 from blog.extensions import db
-from blog.models import CommentStatus, Like
+from blog.models import Avatar, CommentReport, CommentStatus, FeaturedComment, Like
+from blog.models.base import SITE, post_tag
 from tests.support.moderation_helpers import (
     ESSAY,
     MODERATORS,
@@ -238,3 +240,36 @@ def test_likes_are_in_the_export_and_go_with_the_account(app: Flask) -> None:
     assert response.status_code in (302, 303)
     assert likes_in_database(app) == []
     assert '<span class="like-count">1 like</span>' not in anonymous_page(app)
+
+
+def test_likes_and_featured_comments_name_their_posts_reports_name_nothing() -> None:
+    assert Like(post_id=7).cache_tags(None) == {post_tag(7)}
+    assert Like.bulk_cache_tags(None, [{"post_id": 7}, {"post_id": 8}]) == {
+        post_tag(7),
+        post_tag(8),
+    }
+    assert Like.bulk_cache_tags(None, None) == {SITE}
+    assert Like.bulk_cache_tags(None, [{"post_id": 7}, {"user_id": 1}]) == {SITE}
+    assert FeaturedComment(post_id=5).cache_tags(None) == {post_tag(5)}
+    assert CommentReport().cache_tags(None) == set()
+    assert CommentReport.bulk_cache_tags({"status"}, None) == set()
+
+
+def test_a_likers_new_picture_reaches_the_cached_page_of_a_post_they_only_liked(
+    app: Flask,
+) -> None:
+    client, alice = reader(app, "Alice")
+    like(client, f"/posts/{essay_post_id(app)}/like")
+    assert f"/avatars/{alice}.svg" in anonymous_page(app)
+    with app.app_context():
+        db.session.add(
+            Avatar(
+                user_id=alice,
+                content_type="image/png",
+                data=b"\x89PNG",
+                digest="d1g3st",
+                fetched_at=utcnow(),
+            )
+        )
+        db.session.commit()
+    assert f"/avatars/{alice}.png?v=d1g3st" in anonymous_page(app)
