@@ -201,7 +201,9 @@ class ShownReactions:
         """The thread with each shown comment's controls in its marker's place.
 
         The shared thread (no form of the reader's own, so no token of theirs) is filled once
-        per set of likes and kept: readers who like the same things share the result.
+        per set of likes and kept: readers who like the same things share the result. It is
+        kept for that very thread object (the memo's), which the value holds so that its id
+        stays its own: another page or state of the thread is another thread.
         """
         if not thread:
             return thread
@@ -211,11 +213,15 @@ class ShownReactions:
             "reactions-filled",
             self.post_id,
             link_base(),
+            id(thread),
             self.signed_in,
             self.mine,
             self.moderator,
         )
-        return kept(key, (SITE, post_tag(self.post_id)), lambda: self._filled(thread))
+        source, filled = kept(
+            key, (SITE, post_tag(self.post_id)), lambda: (thread, self._filled(thread))
+        )
+        return filled if source is thread else self._filled(thread)
 
     def _filled(self, thread: Markup) -> Markup:
         return Markup(MARKER.sub(self._controls, str(thread)))  # noqa: S704 - our own parts
