@@ -3,6 +3,7 @@ comment, report a comment, feature one; what the next anonymous reader sees foll
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from flask import Flask
 
+from tests.support.auth_helpers import serve_site
 from tests.support.browser import (
     axe_violations,
     describe_violations,
@@ -28,6 +30,7 @@ from tests.support.moderation_helpers import (
     add_user,
     log_in,
 )
+from tests.support.oauth_site import OAuthSite
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -252,5 +255,42 @@ def test_screens_in_both_schemes_and_widths_pass_axe(app: Flask, server: LiveSer
                         if found:
                             report.append(f"{path} {width} {scheme}:\n{describe_violations(found)}")
             assert not report, "axe-core found serious violations:\n" + "\n".join(report)
+
+    in_own_thread(scenario)
+
+
+@pytest.fixture
+def site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSite]:
+    """The blog behind the page cache, and the local identity provider."""
+    yield from serve_site(make_app, PAGE_CACHE=True, PAGE_CACHE_SECONDS=30 * DAY)
+
+
+def test_a_stranger_logs_in_from_the_like_box_and_likes(site: OAuthSite) -> None:
+    """The Like link of a logged-out reader leads to the comment form's login buttons."""
+
+    def scenario() -> None:
+        from playwright.sync_api import expect
+
+        with launch_chromium() as browser:
+            context = _context(browser, js=True, width=1280, scheme="light")
+            try:
+                page = context.new_page()
+                errors = watch_errors(page)
+                page.goto(site.url + ESSAY)
+                page.locator("#likes a.like-button").click()
+                login = page.locator("button.login-google")
+                expect(login).to_be_in_viewport()
+                login.click()
+                page.wait_for_url(re.compile(re.escape(site.idp_url)))
+                page.locator("#identity-alice").check()
+                page.get_by_role("button", name="Allow").click()
+                page.wait_for_url(re.compile(re.escape(site.url + ESSAY)))
+                post_like = page.locator("#likes button.like-button")
+                post_like.click()
+                expect(post_like).to_have_text("Liked")
+                expect(page.locator("#likes .like-count")).to_have_text("1 like")
+                assert errors == [], errors
+            finally:
+                context.close()
 
     in_own_thread(scenario)
