@@ -153,8 +153,9 @@ def widget_parts() -> WidgetParts:
 
 
 def _slot_url(endpoint: str) -> str:
-    # An id of 1 stands in for every comment's: the rule's only number.
-    return url_for(endpoint, comment_id=1).replace("/1/", f"/{ID_SLOT}/")
+    # An id of 1 stands in for every comment's: the rule's last number (the mount may have some).
+    head, _slot, tail = url_for(endpoint, comment_id=1).rpartition("/1/")
+    return f"{head}/{ID_SLOT}/{tail}"
 
 
 def _render_parts() -> WidgetParts:
