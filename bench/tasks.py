@@ -81,6 +81,7 @@ def seed_comments() -> dict[str, Any]:
 
     app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
     writers = []
+    liked_by: list[int] = []
     with app.app_context():
         now = utcnow()
         essay = db.session.query(Post).filter_by(slug=ESSAY_SLUG).one()
@@ -123,15 +124,44 @@ def seed_comments() -> dict[str, Any]:
                 session.update({"_user_id": user.get_id(), "_fresh": True, "provider": "x"})
                 token = generate_csrf()
                 writers.append({"cookie": serializer.dumps(dict(session)), "csrf_token": token})
+            liked_by.append(user.id)
+        likes = _seed_likes(essay.id, [r.id for r in readers] + liked_by, parents, now)
         essay_id = essay.id
         db.engine.dispose()
     return {
         "post_id": essay_id,
         "comments": COMMENTS_ON_ESSAY,
+        "likes": likes,
         "form_started": started,
         "cookie_name": app.config["SESSION_COOKIE_NAME"],
         "writers": writers,
     }
+
+
+def _seed_likes(post_id: int, user_ids: list[int], comments: list[Any], now: Any) -> int:
+    """Likes on the essay and on its comments, as a lively post has: each reader likes the
+    essay and about one comment in four, the logged-in writers among them (their own state)."""
+    # Imported here like every task's: the module loads before the app's settings are set.
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Like
+
+    rows = []
+    for n, user_id in enumerate(user_ids):
+        liked = [None] + [c.id for i, c in enumerate(comments) if (i + n) % 4 == 0]
+        rows += [
+            {
+                "post_id": post_id,
+                "comment_id": comment_id,
+                "comment_key": comment_id or 0,
+                "user_id": user_id,
+                "created_at": now,
+            }
+            for comment_id in liked
+        ]
+    with write_transaction():
+        db.session.execute(Like.__table__.insert(), rows)
+    return len(rows)
 
 
 COMMENTS_PER_POST = int(os.environ.get("BENCH_COMMENTS_PER_POST", "10"))

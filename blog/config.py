@@ -44,7 +44,7 @@ SETTINGS = frozenset(
         "BLOG_COMMENTS_CLOSE_AFTER_DAYS", "BLOG_RATELIMIT_LOGIN", "BLOG_RATELIMIT_COMMENT",
         "BLOG_REDIS_URL", "BLOG_SMTP_HOST", "BLOG_SMTP_PORT", "BLOG_SMTP_TLS", "BLOG_SMTP_USER",
         "BLOG_SMTP_PASSWORD", "BLOG_SMTP_TIMEOUT_SECONDS", "BLOG_MAIL_FROM", "BLOG_AUTHOR_EMAIL",
-        "BLOG_MAIL_BACKGROUND",
+        "BLOG_MAIL_BACKGROUND", "BLOG_RATELIMIT_REACTION", "BLOG_REPORTS_TO_HOLD",
     }
 )  # fmt: skip
 # Facebook ends each Graph API version about two years after the next one comes out: move
@@ -78,6 +78,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, not {value}")
+    return value
 
 
 def _refuse_unknown_names(env: Mapping[str, str]) -> None:
@@ -313,6 +320,8 @@ def moderation_settings(env: Mapping[str, str], production: bool) -> dict[str, A
         "COMMENTS_CLOSE_AFTER_DAYS": _int(env, "BLOG_COMMENTS_CLOSE_AFTER_DAYS", 0),
         "RATELIMIT_LOGIN": env.get("BLOG_RATELIMIT_LOGIN", "30 per minute"),
         "RATELIMIT_COMMENT": env.get("BLOG_RATELIMIT_COMMENT", "60 per minute"),
+        "RATELIMIT_REACTION": env.get("BLOG_RATELIMIT_REACTION", "120 per minute"),
+        "REPORTS_TO_HOLD": _at_least_one(env, "BLOG_REPORTS_TO_HOLD", 3),
         "REDIS_URL": env.get("BLOG_REDIS_URL", ""),
         "SMTP_HOST": env.get("BLOG_SMTP_HOST", ""),
         "SMTP_PORT": _int(env, "BLOG_SMTP_PORT", 587 if tls == "starttls" else 25),

@@ -51,8 +51,8 @@ ORIGIN = {"Origin": "http://blog.test"}
 # this complete); sent in the query string of GET routes and in the body of the others.
 FIELDS = (
     "List-Unsubscribe", "action", "comment", "confirm", "csrf_token", "do", "duration",
-    "form_started", "hide", "ids", "next", "page", "parent_id", "post_id", "provider", "reason",
-    "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
+    "form_started", "hide", "ids", "next", "note", "page", "parent_id", "post_id", "provider",
+    "reason", "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
     "subscribe_thread", "website",
 )  # fmt: skip
 # A form control's name in a template (<meta name=...> is no field).
@@ -80,6 +80,10 @@ GROWTH = {
     "comments.create": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "admin.reply": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "auth.start": {"comment_drafts": 1},
+    "reactions.like_post": {"likes": 1},
+    "reactions.like_comment": {"likes": 1},
+    "reactions.report": {"comment_reports": 1},
+    "admin.feature": {"featured_comments": 1},
 }
 
 
@@ -135,6 +139,7 @@ class Site:
             "ids": str(self.ids["comment"]),
             "duration": "7",
             "reason": "Fuzzing.",
+            "note": "A note from the fuzz.",
         }
 
     def send(self, role: str, method: str, url: str, data: dict[str, str]) -> TestResponse:
@@ -182,7 +187,9 @@ def url_with(rule: Rule, site: Site, part: str | None = None, text: str = "") ->
     values: dict[str, object] = {
         "comment_id": site.ids["comment"],
         "user_id": site.ids["reader"],
+        "post_id": site.ids["post"],
         "action": "approve",
+        "decision": "dismiss",
     }
     if part is None:
         return sample_url(rule, values)

@@ -20,6 +20,8 @@ from blog.models import (
     Comment,
     CommentDraft,
     CommentEdit,
+    CommentReport,
+    Like,
     MailMessage,
     MailStatus,
     Post,
@@ -38,6 +40,9 @@ ON_DELETION = {
     "comments": "kept in their threads without user, name, provider or IP hash",
     "comment_drafts": "theirs deleted",
     "comment_edits": "deleted: an edit no moderator approved was never published",
+    "likes": "deleted: theirs, of posts and comments (the counts drop)",
+    "comment_reports": "deleted: theirs (a comment they helped hold stays held for a moderator)",
+    "featured_comments": "kept: the author's choice; the comment it pins is anonymised",
     "subscriptions": "deleted: those they made, and any to their addresses",
     "mail_outbox": "deleted: mail to their addresses; unsent mail to an address they typed",
     "deletion_requests": "kept: a hash of the Facebook id and the code its status page shows",
@@ -93,6 +98,10 @@ def erase(user_id: int, now: datetime) -> bool:
         )
     db.session.execute(delete(Subscription).where(_subscriptions_of(user_id, own)))
     db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user_id))
+    # Row by row: only the posts they liked go stale (a bulk DELETE names no post).
+    for like in db.session.scalars(select(Like).where(Like.user_id == user_id)):
+        db.session.delete(like)
+    db.session.execute(delete(CommentReport).where(CommentReport.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
     db.session.execute(
@@ -150,6 +159,8 @@ def export_data(user: User) -> dict[str, Any]:
         "drafts": _drafts(user.id),
         "subscriptions": _subscriptions(user.id, own),
         "mail": _mail(own),
+        "likes": _likes(user.id),
+        "reports": _reports(user.id),
     }
 
 
@@ -190,6 +201,39 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "edit_awaiting_moderation": held.get(c.id),
         }
         for c in comments
+    ]
+
+
+def _likes(user_id: int) -> list[dict[str, Any]]:
+    likes = db.session.scalars(
+        select(Like).where(Like.user_id == user_id).order_by(Like.created_at, Like.id)
+    )
+    return [
+        {
+            "post": _post_path(like.post_id),
+            "comment_id": like.comment_id,
+            "created_at": like.created_at.isoformat(),
+        }
+        for like in likes
+    ]
+
+
+def _reports(user_id: int) -> list[dict[str, Any]]:
+    reports = db.session.scalars(
+        select(CommentReport)
+        .where(CommentReport.user_id == user_id)
+        .order_by(CommentReport.created_at, CommentReport.id)
+    )
+    return [
+        {
+            "comment_id": r.comment_id,
+            "reason": r.reason.value,
+            "note": r.note,
+            "status": r.status.value,
+            "created_at": r.created_at.isoformat(),
+            "resolved_at": _iso(r.resolved_at),
+        }
+        for r in reports
     ]
 
 

@@ -14,7 +14,7 @@ from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
-from blog.comments import editing, service
+from blog.comments import editing, reactions, service
 from blog.comments.form_timing import sign_started
 from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
@@ -79,8 +79,10 @@ def comment_context(
         limits.max_depth,
         lambda c: editing.can_edit(c, now, limits),
     )
+    shown_reactions = reactions.for_reader(post.id, user)
     return {
-        "thread": shown.html,
+        "thread": shown_reactions.fill(shown.html),
+        "reactions": shown_reactions,
         "comment_count": shown.count,
         "viewer": user,
         "viewer_provider": provider_label(provider) if provider else None,

@@ -12,10 +12,17 @@ from blog.models.posts import (
     TermKind,
     post_terms,
 )
+from blog.models.reactions import (
+    CommentReport,
+    FeaturedComment,
+    Like,
+    ReportReason,
+    ReportStatus,
+)
 
 # The newest migration, which these models match: the app serves no database at another one.
 # Written down, not read from migrations/ (that needs Alembic); tests/test_migrations checks it.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 
 __all__ = [
     "SCHEMA_REVISION",
@@ -23,9 +30,12 @@ __all__ = [
     "Comment",
     "CommentDraft",
     "CommentEdit",
+    "CommentReport",
     "CommentStatus",
     "DeletionRequest",
+    "FeaturedComment",
     "Identity",
+    "Like",
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
@@ -33,6 +43,8 @@ __all__ = [
     "PostAlias",
     "PostLayout",
     "PostStatus",
+    "ReportReason",
+    "ReportStatus",
     "Subscription",
     "SubscriptionKind",
     "Term",

@@ -24,6 +24,7 @@ from blog.clock import utcnow
 from blog.comments.page import rules
 from blog.models import Comment, CommentStatus, User
 from blog.moderation import bans, edits, service
+from blog.moderation.reports import reactions_summary
 from blog.moderation.service import TAB_ACTIONS, TABS, TRANSITIONS, Action, ModerationError
 from blog.reader import previews
 from blog.web.formdata import parse_int
@@ -92,6 +93,7 @@ def dashboard() -> ResponseReturnValue:
         unpublished=previews.unpublished_posts(now),
         banned=bans.banned_users(now),
         notice=pop_notice(),
+        **reactions_summary(),
     )
 
 
