@@ -76,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from blog.comments import views as comment_views
     from blog.mail import init_mail
     from blog.moderation import views as moderation_views
-    from blog.reader import comment_feeds, feeds, views
+    from blog.reader import authors, comment_feeds, feeds, media, views
     from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
@@ -84,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comment_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(authors.bp)
+    app.register_blueprint(media.bp)
     init_mail(app)
     app.register_blueprint(moderation_views.bp)
     app.register_blueprint(comment_feeds.bp)
