@@ -42,6 +42,8 @@ def _listing_feed(self_url: str, listed: Select[Post], title: str, page: str) ->
         listed.order_by(Post.published_at.desc(), Post.id.desc()).limit(cfg["FEED_ITEMS"])
     ).all()
     fg = FeedGenerator()
+    # RSS's own <author> must be an email address: the byline's name goes in <dc:creator>.
+    fg.load_extension("dc", atom=False, rss=True)
     fg.id(absolute_url(page))
     fg.title(title)
     fg.subtitle(cfg["SITE_TAGLINE"] or cfg["SITE_TITLE"])
@@ -61,6 +63,7 @@ def _listing_feed(self_url: str, listed: Select[Post], title: str, page: str) ->
         entry.title(xml_text(post.title))
         entry.link(href=url)
         entry.author({"name": xml_text(post.author)})
+        entry.dc.dc_creator(xml_text(post.author))
         entry.published(post.published_at)
         entry.updated(post.updated_at or post.published_at)
         # Atom allows only text/html/xhtml here; feedgen's "CDATA" would be written as the type.
