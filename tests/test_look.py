@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
+from PIL import Image
 
 from blog.models import CommentStatus
 from tests.support.auth_helpers import serve_site
@@ -49,9 +50,25 @@ WHO = {"reader": "Alice Reader", "moderator": "The Author"}
 
 
 @pytest.fixture
-def site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[tuple[OAuthSite, dict[str, str]]]:
-    """The essay with a thread five deep and a held comment, served with the identity provider
-    (so the login buttons show); session cookies by viewer."""
+def site(
+    essay: Path, write_post: Callable[..., Path], make_app: Callable[..., Flask]
+) -> Iterator[tuple[OAuthSite, dict[str, str]]]:
+    """The essay with a thread five deep and a held comment, and a newer post with a featured
+    image, served with the identity provider (so the login buttons show); cookies by viewer."""
+    cover = essay.parent / "images" / "cover.jpg"
+    gradient = Image.linear_gradient("L").resize((1600, 900))
+    Image.merge("RGB", (gradient, gradient.rotate(90), Image.new("L", (1600, 900), 150))).save(
+        cover, format="JPEG"
+    )
+    write_post(
+        "hiring-in-the-open",
+        title="Hiring in the open: what candidates wish recruiters told them",
+        date="2019-07-01 09:00",
+        image="images/cover.jpg",
+        categories=["Recruiting"],
+        tags=["candidates"],
+        body="Candidates ask the same five questions. " * 12,
+    )
     for served in serve_site(make_app, MODERATORS=MODERATORS, MODERATION_HOLD="none"):
         app = served.app
         alice = add_user(app, WHO["reader"])

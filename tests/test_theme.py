@@ -11,8 +11,8 @@ import lxml.etree
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from PIL import Image
+from werkzeug.test import TestResponse
 
 from blog.content.authors import AuthorsError, parse_authors
 from blog.content.cards import CARD_SIZE, card_name

@@ -1,4 +1,4 @@
-"""Share cards and responsive sizes, drawn with Pillow: what `og:image` shows when a post has none."""
+"""Share cards and responsive sizes, drawn with Pillow: the share image of a post without one."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from blog.cache.http import public_page
 from blog.clock import utcnow
@@ -97,8 +97,9 @@ def _author_for_slug(slug: str, now: datetime) -> Author | None:
         configured = None
     if configured is not None:
         return configured
-    live = posts.live(now).whereclause
-    names = db.session.scalars(select(Post.author).where(live).distinct())
+    names = db.session.scalars(
+        posts.live(now).with_only_columns(Post.author).distinct().order_by(None)
+    )
     for name in names:
         if slugify(name) == slug:
             return Author(slug=slug, name=name)
