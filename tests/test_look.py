@@ -62,7 +62,7 @@ def site(
     )
     write_post(
         "hiring-in-the-open",
-        title="Hiring in the open: what candidates wish recruiters told them",
+        title="'Hiring in the open: what candidates wish recruiters told them'",
         date="2019-07-01 09:00",
         image="images/cover.jpg",
         categories=["Recruiting"],
@@ -180,11 +180,15 @@ def shoot_all(
             )
             page.wait_for_load_state("networkidle")
             screenshot(page, f"look-{name}-{width}-{scheme}")
+            if name == "home" and not page.locator(".featured-image img").count():
+                problems.append(f"{label}: no featured image in the listing")
             if name == "post":
                 page.locator("#comments").screenshot(
                     path=str(ARTIFACTS / f"look-thread-{width}-{scheme}.png")
                 )
             problems.extend(f"{label}: {p}" for p in page_problems(page, width))
+            if name == "post" and width == WIDTHS[-1]:
+                problems.extend(f"{label} printed: {p}" for p in printed_problems(page, scheme))
         finally:
             context.close()
     return problems
@@ -205,4 +209,26 @@ def page_problems(page: Page, width: int) -> list[str]:
     )
     if monospace:
         problems.append(f"controls in a monospace font: {monospace}")
+    broken = page.evaluate(
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    if broken:
+        problems.append(f"images that did not load: {broken}")
+    return problems
+
+
+def printed_problems(page: Page, scheme: str) -> list[str]:
+    """The essay as printed (in either scheme): black on white, the comments kept, no forms."""
+    page.emulate_media(media="print")
+    screenshot(page, f"look-post-print-{scheme}")
+    problems: list[str] = []
+    colours = page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor,"
+        " getComputedStyle(document.querySelector('.entry-content p')).color]"
+    )
+    if colours != ["rgb(255, 255, 255)", "rgb(0, 0, 0)"]:
+        problems.append(f"not black on white: {colours}")
+    for selector, shown in ((".comment-list", True), ("#respond", False), (".site-footer", False)):
+        if page.locator(selector).first.is_visible() != shown:
+            problems.append(f"{selector} {'hidden' if shown else 'shown'}")
     return problems
