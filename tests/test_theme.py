@@ -174,6 +174,26 @@ def test_a_post_without_an_image_shares_a_card_drawn_at_sync_time(
     assert image_of(card).size == CARD_SIZE
 
 
+def test_pages_that_are_not_posts_share_the_sites_card(
+    essay: Path, themed: Callable[..., FlaskClient], derived: Path
+) -> None:
+    client = themed()
+    name = card_name(
+        "_site", "True Connections", "Recruiting, networking and the people in between"
+    )
+    assert (derived / "cards" / name).is_file()
+    for path in ("/", "/category/recruiting/", "/?s=trust"):
+        page = doc(client.get(path))
+        images = [
+            css(page, f'meta[{k}="{v}"]')[0].get("content")
+            for k, v in (("property", "og:image"), ("name", "twitter:image"))
+        ]
+        assert images == [f"{SITE}/cards/{name}"] * 2, path
+    (derived / "cards" / name).unlink()
+    assert image_of(client.get(f"/cards/{name}")).size == CARD_SIZE
+    assert status_of(client, "/cards/_site-000000000000.png") == 404
+
+
 def test_a_missing_card_is_drawn_on_request_and_a_wrong_one_is_not_found(
     essay: Path, themed: Callable[..., FlaskClient], derived: Path
 ) -> None:

@@ -23,6 +23,10 @@ def card_digest(site_title: str, title: str) -> str:
     return hashlib.sha256(f"{site_title}\0{title}".encode()).hexdigest()[:12]
 
 
+# Slugs are letters, digits and hyphens: the site's own card cannot be taken for a post's.
+SITE_CARD_SLUG = "_site"
+
+
 def card_name(slug: str, site_title: str, title: str) -> str:
     """The card's file name, `<slug>-<digest>.png`."""
     return f"{slug}-{card_digest(site_title, title)}.png"

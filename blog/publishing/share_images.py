@@ -13,7 +13,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from blog.content.cards import card_name, draw_card, resize_image, srcset_widths
+from blog.content.cards import (
+    SITE_CARD_SLUG,
+    card_name,
+    draw_card,
+    resize_image,
+    srcset_widths,
+)
 from blog.content.images import image_size, safe_media_path
 from blog.extensions import db
 from blog.models import Post, PostStatus
@@ -29,6 +35,11 @@ def derived_dir() -> Path:
     """Where drawn cards and scaled images are kept (DERIVED_MEDIA_DIR, else instance/derived)."""
     configured = current_app.config.get("DERIVED_MEDIA_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "derived"
+
+
+def site_card_title() -> str:
+    """What the site's own card says under the site's title: its tagline."""
+    return str(current_app.config["SITE_TAGLINE"] or current_app.config["SITE_TITLE"])
 
 
 def card_file(slug: str, title: str) -> Path:
@@ -72,7 +83,7 @@ def prepare_share_images(report: SyncReport) -> int:
         )
     ).all()
     drawn = 0
-    for slug, title, image in rows:
+    for slug, title, image in [(SITE_CARD_SLUG, site_card_title(), None), *rows]:
         try:
             ensure_card(slug, title)
             drawn += 1

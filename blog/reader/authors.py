@@ -12,11 +12,12 @@ from sqlalchemy import Select
 from blog.cache.http import public_page
 from blog.clock import utcnow
 from blog.content.authors import Author, AuthorsError, load_authors
-from blog.content.cards import card_name, srcset_widths
+from blog.content.cards import SITE_CARD_SLUG, card_name, srcset_widths
 from blog.content.frontmatter import slugify
 from blog.content.images import MEDIA_URL, image_size
 from blog.extensions import db
 from blog.models import Post
+from blog.publishing.share_images import site_card_title
 from blog.reader import feeds, posts
 from blog.reader.listing_page import listing_page
 from blog.web.templating import absolute_url
@@ -56,6 +57,12 @@ def share_image(post: Post) -> str:
     return absolute_url(url_for("media.card", name=name))
 
 
+def site_share_image() -> str:
+    """The absolute URL of the site's own card (site title and tagline), for pages not a post."""
+    name = card_name(SITE_CARD_SLUG, current_app.config["SITE_TITLE"], site_card_title())
+    return absolute_url(url_for("media.card", name=name))
+
+
 def featured_image(post: Post) -> dict[str, Any] | None:
     """src, srcset, sizes, width and height of a post's featured image; None without one."""
     if not post.image:
@@ -85,6 +92,7 @@ def presentation_helpers() -> dict[str, Any]:
         "author_named": author_named,
         "og_locale": og_locale,
         "share_image": share_image,
+        "site_share_image": site_share_image,
         "featured_image": featured_image,
     }
 

@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from blog.clock import utcnow
-from blog.content.cards import RESPONSIVE_WIDTHS, card_name
+from blog.content.cards import RESPONSIVE_WIDTHS, SITE_CARD_SLUG, card_name
 from blog.extensions import db
 from blog.models import Post, PostStatus
-from blog.publishing.share_images import ensure_card, ensure_sized
+from blog.publishing.share_images import ensure_card, ensure_sized, site_card_title
 
 bp = Blueprint("media", __name__)
 # Their names change with their content, so a copy may be kept for long.
@@ -20,10 +20,16 @@ IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 @bp.get("/cards/<name>")
 def card(name: str) -> ResponseReturnValue:
-    """A live post's share card, `<slug>-<digest>.png`; drawn now if its sync did not."""
+    """A live post's share card, `<slug>-<digest>.png`, or the site's (`_site-...`); drawn now
+    if its sync did not."""
     slug, _, rest = name.rpartition("-")
     if not slug or not rest.endswith(".png"):
         abort(404)
+    if slug == SITE_CARD_SLUG:
+        title = site_card_title()
+        if card_name(slug, current_app.config["SITE_TITLE"], title) != name:
+            abort(404)
+        return _image(send_file(ensure_card(slug, title), max_age=MAX_AGE))
     row = db.session.execute(
         select(Post.slug, Post.title).where(
             Post.status == PostStatus.PUBLISHED,
