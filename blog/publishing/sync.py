@@ -97,7 +97,8 @@ def configured_authors(posts_dir: Path) -> tuple[bytes, Authors, list[Problem]]:
     try:
         return raw, parse_authors(raw), []
     except AuthorsError as exc:
-        return raw, Authors({}), [Problem(AUTHORS_FILE, "authors", str(exc))]
+        message = str(exc).removeprefix(f"{AUTHORS_FILE}: ")
+        return raw, Authors({}), [Problem(AUTHORS_FILE, "authors", message)]
 
 
 def check_posts(posts_dir: Path, zone: ZoneInfo) -> tuple[list[PostSource], list[Problem]]:
