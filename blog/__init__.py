@@ -77,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from blog.comments import views as comment_views
     from blog.mail import init_mail
     from blog.moderation import report_views
-    from blog.reader import comment_feeds, feeds, views
+    from blog.reader import authors, comment_feeds, feeds, media, views
     from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
@@ -86,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reaction_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(authors.bp)
+    app.register_blueprint(media.bp)
     init_mail(app)
     # report_views adds the reports page and featuring to the admin blueprint.
     app.register_blueprint(report_views.bp)

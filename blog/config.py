@@ -26,7 +26,7 @@ SETTINGS = frozenset(
         "BLOG_SYNC_ON_START", "BLOG_SYNC_ON_REQUEST", "BLOG_PAGE_MAX_AGE", "BLOG_PAGE_CACHE",
         "BLOG_PAGE_CACHE_BYTES", "BLOG_PAGE_CACHE_SECONDS", "BLOG_MEMO_BYTES",
         "BLOG_PAGE_CACHE_STATE_DIR", "BLOG_SQLITE_BUSY_TIMEOUT_MS", "BLOG_PROXY_HOPS",
-        "BLOG_TRUSTED_HOSTS", "BLOG_MAX_REQUEST_BYTES",
+        "BLOG_TRUSTED_HOSTS", "BLOG_MAX_REQUEST_BYTES", "BLOG_DERIVED_MEDIA_DIR",
         # Identity providers and comments (auth_settings).
         "BLOG_GOOGLE_CLIENT_ID", "BLOG_GOOGLE_CLIENT_SECRET", "BLOG_GOOGLE_METADATA_URL",
         "BLOG_X_CLIENT_ID", "BLOG_X_CLIENT_SECRET", "BLOG_X_SCOPE", "BLOG_X_AUTHORIZE_URL",
@@ -174,6 +174,10 @@ def load_settings(
         # Default: beside an SQLite file, else instance/page-cache (see blog/cache).
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")
+        else None,
+        # Share cards and scaled images drawn at sync time; default instance/derived.
+        "DERIVED_MEDIA_DIR": Path(env["BLOG_DERIVED_MEDIA_DIR"])
+        if env.get("BLOG_DERIVED_MEDIA_DIR")
         else None,
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "BLOG_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "PROXY_HOPS": _int(env, "BLOG_PROXY_HOPS", 0),
