@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
 from blog.cache.memo import kept, link_base
+from blog.comments.paging import CommentPage
 from blog.comments.threads import (
     CommentTarget,
     ShownComment,
@@ -148,6 +149,7 @@ def shown_thread(
     comments_open: bool,
     max_depth: int,
     can_edit: Callable[[ShownComment], bool],
+    page: CommentPage | None = None,
 ) -> ShownThread:
     """The post's rendered comments; kept and shared unless the viewer wrote some of them.
 
@@ -158,7 +160,7 @@ def shown_thread(
     """
 
     def render() -> ShownThread:
-        nodes = thread(post, viewer_id)
+        nodes = thread(post, viewer_id, page)
         ctx = ThreadContext(
             viewer_id=viewer_id,
             author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
@@ -170,7 +172,7 @@ def shown_thread(
 
     if viewer_id is not None and _wrote_here(post.id, viewer_id):
         return render()
-    key = ("thread", post.id, link_base(), comments_open, max_depth)
+    key = ("thread", post.id, link_base(), comments_open, max_depth, page)
     return kept(key, (SITE, post_tag(post.id)), render)
 
 

@@ -24,6 +24,7 @@ from blog.clock import utcnow
 from blog.comments import editing, service
 from blog.comments.form_timing import read_started
 from blog.comments.page import rules
+from blog.comments.paging import comment_path
 from blog.comments.rules import Submission
 from blog.extensions import db
 from blog.mail.notify import comment_created
@@ -115,7 +116,7 @@ def create() -> ResponseReturnValue:
         # No moderator's queue holds it: "awaiting moderation" would be untrue.
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, user.id), 303)
 
 
 def _session_provider() -> str | None:
@@ -159,7 +160,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     # A held edit is told beside the comment, which shows its approved text meanwhile.
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, comment.user_id), 303)
 
 
 def _edit_page(comment: Comment, status: int, message: str) -> Response:

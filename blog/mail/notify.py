@@ -49,6 +49,12 @@ def _render(template: str, **context: Any) -> str:
     return text.strip() + "\n"
 
 
+def comment_link(post_path: str, comment_id: int) -> str:
+    """A comment's link in a mail: the post asked for it, so it lands on the page that shows
+    it when the mail is read, however many comments came since (blog/reader/post_page.py)."""
+    return f"{post_path}?comment={comment_id}#comment-{comment_id}"
+
+
 def _subject(text: str) -> str:
     return f"[{current_app.config['SITE_TITLE']}] {text}"
 
@@ -138,7 +144,7 @@ def _notify_author(comment: Comment, now: datetime) -> None:
         status=status,
         approved=comment.status is CommentStatus.APPROVED,
         post_url=site_url(post.path),
-        comment_url=site_url(f"{post.path}#comment-{comment.id}"),
+        comment_url=site_url(comment_link(post.path, comment.id)),
         queue_url=site_url(f"{MODERATION_PATH}?status={comment.status.value}"),
         pending_url=site_url(f"{MODERATION_PATH}?status=pending"),
         spam_url=site_url(f"{MODERATION_PATH}?status=spam"),
@@ -173,7 +179,7 @@ def _notify_thread(comment: Comment, now: datetime) -> None:
             "mail/thread_comment.txt",
             comment=comment,
             post=post,
-            comment_url=site_url(f"{post.path}#comment-{comment.id}"),
+            comment_url=site_url(comment_link(post.path, comment.id)),
             unsubscribe_url=link,
         )
         subject = _subject(f'New comment on "{post.title}"')
