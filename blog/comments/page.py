@@ -11,6 +11,7 @@ from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
 from blog.auth.providers import enabled_providers, provider_label
+from blog.auth.subscription_choices import wants_replies
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
@@ -103,6 +104,7 @@ def comment_context(
         "comments_open": is_open,
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
+        "replies_on": user is not None and wants_replies(user),
     }
 
 

@@ -111,7 +111,7 @@ def create() -> ResponseReturnValue:
         return kept
     discard_draft()
     from_comment_form(user, comment.post_id, request.form, utcnow())
-    comment_created(comment.id, comment.post_id, comment.status)
+    comment_created(comment.id, comment.post_id, comment.status, submission.parent_id)
     if comment.status is CommentStatus.SPAM:
         # No moderator's queue holds it: "awaiting moderation" would be untrue.
         set_notice(SPAM_NOTICE)
