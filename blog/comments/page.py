@@ -11,8 +11,8 @@ from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
 from blog.auth.providers import enabled_providers, provider_label
-from blog.auth.subscription_choices import wants_replies
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
+from blog.auth.subscription_choices import wants_replies
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.comments import editing, service

@@ -73,6 +73,7 @@ def notify_reply(comment: Comment, now: datetime) -> str:
         unsubscribe_url=link,
         subscriptions_url=site_url(SUBSCRIPTIONS_PATH),
     )
-    subject = f'[{current_app.config["SITE_TITLE"]}] {comment.author_name} replied to you on "{post.title}"'
+    site = current_app.config["SITE_TITLE"]
+    subject = f'[{site}] {comment.author_name} replied to you on "{post.title}"'
     enqueue(sub.email, subject, body.strip() + "\n", None, now, unsubscribe_url=link, notice=notice)
     return sub.email.lower()
