@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template, request, session
 from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
@@ -19,6 +19,7 @@ from blog.comments import editing, service
 from blog.comments.form_timing import sign_started
 from blog.comments.pager import approved_count, thread_pager
 from blog.comments.paging import CommentPage, first_page, page_count
+from blog.comments.paragraphs import PARAGRAPH_ARG, chosen_paragraph
 from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
@@ -57,6 +58,7 @@ def comment_context(
     parent_id: int | None = None,
     started: datetime | None = None,
     page: CommentPage | None = None,
+    paragraph_id: str | None = None,
 ) -> dict[str, Any]:
     """Template context for the comment section of a post page (page 1 unless `page`).
 
@@ -105,6 +107,10 @@ def comment_context(
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
         "replies_on": user is not None and wants_replies(user),
+        # A marker's link (`?paragraph=ID`), or the form shown back after a refusal.
+        "chosen_paragraph": chosen_paragraph(
+            post.id, paragraph_id or request.args.get(PARAGRAPH_ARG)
+        ),
     }
 
 

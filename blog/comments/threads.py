@@ -51,6 +51,8 @@ class ShownComment(NamedTuple):
     created_at: datetime
     edited_at: datetime | None
     avatar_digest: str | None
+    paragraph_id: str | None
+    paragraph_quote: str | None
     edit_held: bool  # an edit waits for a moderator (asked only on the viewer's own comments)
 
 
@@ -75,6 +77,8 @@ def _shown(edit_held: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
             Comment.created_at,
             Comment.edited_at,
             Avatar.digest,
+            Comment.paragraph_id,
+            Comment.paragraph_quote,
             edit_held,
         )
         .outerjoin(Avatar, Avatar.user_id == Comment.user_id)

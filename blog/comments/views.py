@@ -35,6 +35,7 @@ from blog.reader.post_page import post_page_response, post_shell
 from blog.web.formdata import parse_int
 
 bp = Blueprint("comments", __name__)
+PARAGRAPH_FIELD = "paragraph_id"
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 SPAM_NOTICE = (
@@ -58,7 +59,13 @@ def _kept(
     if shell is None:
         abort(404, "That post does not exist (any more).")
     response = post_page_response(
-        shell, status, error=message, body=body, parent_id=parent_id, started=started
+        shell,
+        status,
+        error=message,
+        body=body,
+        parent_id=parent_id,
+        started=started,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD),
     )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -99,6 +106,7 @@ def create() -> ResponseReturnValue:
         honeypot=request.form.get(HONEYPOT_FIELD, ""),
         form_started=read_started(request.form.get("form_started")),
         ip=request.remote_addr,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD) or None,
     )
     try:
         comment = service.create_comment(

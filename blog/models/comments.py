@@ -74,6 +74,10 @@ class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A comment on one paragraph: its anchor (blog/content/paragraphs.py) and its words as
+    # they were, kept when an edit of the post removes the paragraph.
+    paragraph_id: Mapped[str | None] = mapped_column(String(24))
+    paragraph_quote: Mapped[str | None] = mapped_column(Text)
 
     post: Mapped[Post] = relationship()
     user: Mapped[User | None] = relationship()

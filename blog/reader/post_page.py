@@ -29,6 +29,8 @@ from blog.comments.paging import (
     per_page,
     post_of,
 )
+from blog.comments.paragraphs import PARAGRAPH_ARG, MarkedArticle, marked_article
+from blog.content.paragraphs import anchor_paragraphs
 from blog.models import Post, PostLayout
 from blog.models.base import SITE, post_tag
 from blog.reader import posts
@@ -37,6 +39,9 @@ from blog.web.formdata import parse_int
 # Where the comment section goes. A post's own HTML could hold the same comment, but nothing
 # after the slot comes from a post unescaped, so the last occurrence is the slot.
 COMMENTS_SLOT = "<!--blog:comment-section-->"
+# Where the post's own HTML goes: its paragraphs carry markers whose counts change with the
+# comments, so it is kept apart from the shell, under the post's tag as well.
+ARTICLE_SLOT = "<!--blog:article-body-->"
 # The query argument of a comment's Reply link (WordPress's name), read by the comment form.
 REPLY_ARG = "replytocom"
 # The query argument of a link to one comment (a notification's): answered with its page.
@@ -56,11 +61,13 @@ class PostShell:
     before: bytes
     after: bytes
     digest: str
+    head: bytes = b""  # before the article's body, when it is kept apart (posts)
+    article: str = ""  # the post's HTML with its paragraphs anchored
 
     @property
     def size(self) -> int:
         """Bytes this shell costs in memory, roughly."""
-        return len(self.before) + len(self.after)
+        return len(self.head) + len(self.article) + len(self.before) + len(self.after)
 
 
 def post_shell(slug: str, now: datetime) -> PostShell | None:
@@ -75,15 +82,22 @@ def _render(slug: str, now: datetime) -> PostShell | None:
     post: Post | None = posts.find_post(slug, now)
     if post is None:
         return None
-    older, newer = posts.neighbours(post, now) if post.layout is PostLayout.POST else (None, None)
+    is_post = post.layout is PostLayout.POST
+    older, newer = posts.neighbours(post, now) if is_post else (None, None)
     html = render_template(
         "post.html",
         post=post,
         older=older,
         newer=newer,
         comment_section=Markup(COMMENTS_SLOT),  # noqa: S704 - a constant
+        article_body=Markup(ARTICLE_SLOT) if is_post else None,  # noqa: S704 - a constant
     )
     before, _slot, after = html.rpartition(COMMENTS_SLOT)
+    head, article = b"", ""
+    if is_post:
+        # Nothing between the slots comes from the post unescaped: the last one is the slot.
+        start, _slot, before = before.rpartition(ARTICLE_SLOT)
+        head, article = start.encode(), anchor_paragraphs(post.html)[0]
     return PostShell(
         id=post.id,
         slug=post.slug,
@@ -93,7 +107,9 @@ def _render(slug: str, now: datetime) -> PostShell | None:
         comments_open=post.comments_open,
         before=before.encode(),
         after=after.encode(),
-        digest=generate_etag(html.encode()),
+        digest=generate_etag((html + article).encode()),
+        head=head,
+        article=article,
     )
 
 
@@ -129,8 +145,12 @@ def render_post_page(shell: PostShell, **comment_args: Any) -> bytes:
     """The whole page: the shell with this request's comment section in its slot."""
     if shell.layout is not PostLayout.POST:
         return shell.before + shell.after
+    section = render_section(shell, **comment_args).encode()
+    return shell.head + _article(shell).html + shell.before + section + shell.after
 
-    return shell.before + render_section(shell, **comment_args).encode() + shell.after
+
+def _article(shell: PostShell) -> MarkedArticle:
+    return marked_article(shell.id, shell.article, link_base())
 
 
 def post_page(shell: PostShell, page: CommentPage | None = None) -> Response:
@@ -141,13 +161,15 @@ def post_page(shell: PostShell, page: CommentPage | None = None) -> Response:
     """
     if shell.layout is not PostLayout.POST:
         body, etag = shell.before + shell.after, shell.digest
-    elif has_session_cookie() or REPLY_ARG in request.args:
-        # A Reply link's form names its parent: not the section every other reader shares.
+    elif has_session_cookie() or REPLY_ARG in request.args or PARAGRAPH_ARG in request.args:
+        # A Reply link's form names its parent, a marker's its paragraph: not the section
+        # every other reader shares.
         body, etag = render_post_page(shell, page=page), None
     else:
         section = anonymous_section(shell, page)
-        body = shell.before + section.html + shell.after
-        etag = generate_etag(f"{shell.digest}.{section.digest}".encode())
+        article = _article(shell)
+        body = shell.head + article.html + shell.before + section.html + shell.after
+        etag = generate_etag(f"{shell.digest}.{article.digest}.{section.digest}".encode())
     response = make_response(body)
     if etag is not None:
         response.set_etag(etag)
