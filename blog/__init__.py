@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from blog.auth import init_auth
     from blog.comments import views as comment_views
     from blog.mail import init_mail
+    from blog.moderation import notes_views
     from blog.moderation import views as moderation_views
     from blog.reader import comment_feeds, feeds, views
     from blog.web.templating import register_template_helpers
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(views.bp)
     init_mail(app)
     app.register_blueprint(moderation_views.bp)
+    app.register_blueprint(notes_views.bp)
     app.register_blueprint(comment_feeds.bp)
     # Last: the rate limits wrap the login and comment views registered above.
     from blog.web.ratelimit import init_rate_limits

@@ -18,7 +18,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import logout_user
 
-from blog.auth import personal_data, subscription_choices
+from blog.auth import own_notes, personal_data, subscription_choices
 from blog.auth.drafts import discard_draft
 from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import pop_notice, set_notice, viewer
@@ -62,6 +62,7 @@ def home() -> ResponseReturnValue:
         identities=[(i, provider_label(i.provider)) for i in user.identities],
         available=available,
         notice=pop_notice(),
+        notes=own_notes.notes_of(user),
     )
 
 
@@ -129,3 +130,12 @@ def change_subscription() -> ResponseReturnValue:
         done = sub_id is not None and subscription_choices.change(user, sub_id, active, now)
     set_notice("Saved." if done else "That subscription cannot be changed from here.")
     return redirect(url_for("account.subscriptions"), 303)
+
+
+@bp.post("/notes/<int:note_id>/delete")
+def delete_note(note_id: int) -> ResponseReturnValue:
+    """Delete one of the reader's private notes; back to the account page."""
+    user = _user()
+    done = own_notes.delete_own(user, note_id)
+    set_notice("Note deleted." if done else "That note is not yours, or is gone already.")
+    return redirect(url_for("account.home") + "#notes", 303)

@@ -23,6 +23,7 @@ from blog.models import (
     MailMessage,
     MailStatus,
     Post,
+    PrivateNote,
     Subscription,
     User,
 )
@@ -38,6 +39,7 @@ ON_DELETION = {
     "comments": "kept in their threads without user, name, provider or IP hash",
     "comment_drafts": "theirs deleted",
     "comment_edits": "deleted: an edit no moderator approved was never published",
+    "private_notes": "deleted: their notes to the author, which were never public",
     "subscriptions": "deleted: those they made, and any to their addresses",
     "mail_outbox": "deleted: mail to their addresses; unsent mail to an address they typed",
     "deletion_requests": "kept: a hash of the Facebook id and the code its status page shows",
@@ -93,6 +95,7 @@ def erase(user_id: int, now: datetime) -> bool:
         )
     db.session.execute(delete(Subscription).where(_subscriptions_of(user_id, own)))
     db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user_id))
+    db.session.execute(delete(PrivateNote).where(PrivateNote.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
     db.session.execute(
@@ -149,6 +152,7 @@ def export_data(user: User) -> dict[str, Any]:
         "comments": _comments(user.id),
         "drafts": _drafts(user.id),
         "subscriptions": _subscriptions(user.id, own),
+        "private_notes": _notes(user.id),
         "mail": _mail(own),
     }
 
@@ -188,8 +192,27 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "edited_at": _iso(c.edited_at),
             "deleted_at": _iso(c.deleted_at),
             "edit_awaiting_moderation": held.get(c.id),
+            "paragraph": c.paragraph_id,
+            "paragraph_quote": c.paragraph_quote,
         }
         for c in comments
+    ]
+
+
+def _notes(user_id: int) -> list[dict[str, Any]]:
+    notes = db.session.scalars(
+        select(PrivateNote).where(PrivateNote.user_id == user_id).order_by(PrivateNote.id)
+    )
+    return [
+        {
+            "post": _post_path(n.post_id),
+            "text": n.body,
+            "status": n.status.value,
+            "ip_hash": n.ip_hash,
+            "created_at": n.created_at.isoformat(),
+            "answered_at": _iso(n.answered_at),
+        }
+        for n in notes
     ]
 
 

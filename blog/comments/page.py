@@ -59,6 +59,7 @@ def comment_context(
     started: datetime | None = None,
     page: CommentPage | None = None,
     paragraph_id: str | None = None,
+    private: bool = False,
 ) -> dict[str, Any]:
     """Template context for the comment section of a post page (page 1 unless `page`).
 
@@ -107,6 +108,7 @@ def comment_context(
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
         "replies_on": user is not None and wants_replies(user),
+        "form_private": private,
         # A marker's link (`?paragraph=ID`), or the form shown back after a refusal.
         "chosen_paragraph": chosen_paragraph(
             post.id, paragraph_id or request.args.get(PARAGRAPH_ARG)

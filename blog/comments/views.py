@@ -21,7 +21,7 @@ from markupsafe import escape
 from blog.auth.drafts import discard_draft, save_draft
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
-from blog.comments import editing, service
+from blog.comments import editing, notes, service
 from blog.comments.form_timing import read_started
 from blog.comments.page import rules
 from blog.comments.paging import comment_path
@@ -29,13 +29,19 @@ from blog.comments.rules import Submission
 from blog.extensions import db
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
-from blog.models import Avatar, Comment, CommentStatus, User
+from blog.models import Avatar, Comment, CommentStatus, NoteStatus, User
 from blog.reader import posts
 from blog.reader.post_page import post_page_response, post_shell
 from blog.web.formdata import parse_int
 
 bp = Blueprint("comments", __name__)
 PARAGRAPH_FIELD = "paragraph_id"
+PRIVATE_FIELD = "private"
+NOTE_SENT_NOTICE = (
+    "Your note went privately to the author. It is not shown on the blog; "
+    "you find it on your account page."
+)
+NOTE_SPAM_NOTICE = "Your note was marked as spam, so the author may not read it."
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 SPAM_NOTICE = (
@@ -66,6 +72,7 @@ def _kept(
         parent_id=parent_id,
         started=started,
         paragraph_id=request.form.get(PARAGRAPH_FIELD),
+        private=request.form.get(PRIVATE_FIELD) == "1",
     )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -108,6 +115,8 @@ def create() -> ResponseReturnValue:
         ip=request.remote_addr,
         paragraph_id=request.form.get(PARAGRAPH_FIELD) or None,
     )
+    if request.form.get(PRIVATE_FIELD) == "1":
+        return _send_note(user, submission)
     try:
         comment = service.create_comment(
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
@@ -125,6 +134,22 @@ def create() -> ResponseReturnValue:
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     return redirect(comment_path(comment.post.path, comment.id, user.id), 303)
+
+
+def _send_note(user: User, submission: Submission) -> ResponseReturnValue:
+    """ "Send privately to the author": a note, never a comment; refused ones come back."""
+    try:
+        note = notes.send_note(
+            user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
+        )
+    except service.CommentRejected as exc:
+        kept = comment_kept(exc.status, exc.message, exc.retry_after)
+        if kept is None:
+            abort(exc.status, exc.message)
+        return kept
+    discard_draft()
+    set_notice(NOTE_SPAM_NOTICE if note.status is NoteStatus.SPAM else NOTE_SENT_NOTICE)
+    return redirect(f"{note.post.path}#respond", 303)
 
 
 def _session_provider() -> str | None:

@@ -2,6 +2,7 @@
 
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
+from blog.models.notes import NoteStatus, PrivateNote
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
     Post,
@@ -29,10 +30,12 @@ __all__ = [
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
+    "NoteStatus",
     "Post",
     "PostAlias",
     "PostLayout",
     "PostStatus",
+    "PrivateNote",
     "Subscription",
     "SubscriptionKind",
     "Term",
