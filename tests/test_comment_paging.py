@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, text
 
 from blog.clock import utcnow
 from blog.comments.paging import CommentOrder, page_roots
+from blog.config import ConfigError
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Post
@@ -231,3 +232,10 @@ def test_a_page_is_one_index_range_however_long_the_thread(essay: Path, make_app
         details = " | ".join(str(row[-1]) for row in plan)
         assert "ix_comments_post_root" in details, details
         assert "TEMP B-TREE" not in details, details
+
+
+def test_the_order_setting_refuses_anything_but_oldest_or_newest(env_app: Make) -> None:
+    assert env_app(BLOG_COMMENTS_ORDER="Newest").config["COMMENTS_ORDER"] == "newest"
+    assert env_app(BLOG_COMMENTS_PER_PAGE="0").config["COMMENTS_PER_PAGE"] == 0
+    with pytest.raises(ConfigError, match="BLOG_COMMENTS_ORDER"):
+        env_app(BLOG_COMMENTS_ORDER="sideways")
