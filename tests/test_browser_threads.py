@@ -103,8 +103,11 @@ def paragraph_scenario(site: OAuthSite, javascript: bool) -> None:
         second = alice.locator(".entry-content p[id^='p-']").nth(1)
         anchor = second.get_attribute("id")
         assert anchor and re.fullmatch(r"p-[0-9a-f]{10}", anchor)
+        alice.evaluate("window.stillHere = true")
         second.locator("a.paragraph-marker").click()
         alice.wait_for_url(re.compile(rf"\?paragraph={anchor}#respond$"))
+        # With JavaScript the box opens in place (paragraphs.js); without, the server's page.
+        assert alice.evaluate("window.stillHere === true") is javascript
         choice = alice.locator(".paragraph-choice")
         expect(choice).to_contain_text("Commenting on this paragraph")
         quoted = (second.inner_text()).strip()
