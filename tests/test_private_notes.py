@@ -166,3 +166,26 @@ def test_the_comment_rules_apply_to_notes(essay: Path, make_app: Make, smtp: SMT
     assert banned.status_code == 403 and len(notes(app)) == 2
     send_due(app)
     assert len(smtp.to(AUTHOR)) == 1  # the spam note is not mailed
+
+
+@pytest.mark.sqlite_only
+def test_no_cached_page_ever_holds_a_note(
+    essay: Path, make_app: Make, smtp: SMTPServer, tmp_path: Path
+) -> None:
+    app = make_app(
+        **smtp.config(), AUTHOR_EMAIL=AUTHOR, PAGE_CACHE=True, PAGE_CACHE_STATE_DIR=tmp_path / "s"
+    )
+    before = app.test_client().get(ESSAY)
+    assert before.headers["Cache-Control"].startswith("public")
+    alice = reader(app, "Alice", "alice@example.com")
+    comment(alice, SECRET, private="1")
+    own = alice.get(ESSAY)
+    assert own.headers["Cache-Control"] == "private, no-store"
+    assert "went privately to the author" in own.text and SECRET not in own.text
+    account = alice.get("/account/")
+    assert SECRET in account.text and account.headers["Cache-Control"] == "private, no-store"
+    for path in (ESSAY, "/", "/account/", "/comments/feed/"):
+        page = app.test_client().get(path)
+        assert SECRET not in page.text, path
+    # A note changes no shared page: the cached copy is still the one served.
+    assert app.test_client().get(ESSAY).data == before.data
