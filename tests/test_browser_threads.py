@@ -28,7 +28,7 @@ from tests.support.smtp_server import SMTPServer, header_url
 from tests.test_browser_moderation import in_own_thread, log_in_with_google
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Locator, Page
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def shots(page: Page, name: str) -> None:
             screenshot(page, f"threads-{name}-{width}-{scheme}")
 
 
-def comment_box(page: Page) -> object:
+def comment_box(page: Page) -> Locator:
     return page.get_by_role("textbox", name="Comment", exact=True)
 
 
@@ -113,7 +113,7 @@ def paragraph_scenario(site: OAuthSite, javascript: bool) -> None:
         quoted = (second.inner_text()).strip()
         expect(choice.locator(".paragraph-quote-text")).to_contain_text(quoted[:40])
         text = f"About this paragraph, with JavaScript {'on' if javascript else 'off'}."
-        comment_box(alice).fill(text)  # type: ignore[attr-defined]
+        comment_box(alice).fill(text)
         alice.get_by_role("button", name="Post Comment").click()
         shown = alice.locator("li.comment", has_text=text)
         expect(shown).to_be_visible()
@@ -153,7 +153,7 @@ def note_scenario(site: OAuthSite, javascript: bool) -> None:
     with contexts(javascript) as open_context:
         alice = open_context().new_page()
         log_in_with_google(alice, site, "alice")
-        comment_box(alice).fill(secret)  # type: ignore[attr-defined]
+        comment_box(alice).fill(secret)
         alice.get_by_label("Send privately to the author").check()
         alice.get_by_role("button", name="Post Comment").click()
         expect(alice.get_by_role("status")).to_contain_text("went privately to the author")
@@ -192,7 +192,7 @@ def reply_scenario(site: OAuthSite, smtp: SMTPServer, javascript: bool) -> None:
     with contexts(javascript) as open_context:
         alice = open_context().new_page()
         log_in_with_google(alice, site, "alice")
-        comment_box(alice).fill(first)  # type: ignore[attr-defined]
+        comment_box(alice).fill(first)
         alice.get_by_label("Notify me of replies to my comments.").check()
         alice.get_by_role("button", name="Post Comment").click()
         expect(alice.locator("li.comment", has_text=first)).to_be_visible()
@@ -203,7 +203,7 @@ def reply_scenario(site: OAuthSite, smtp: SMTPServer, javascript: bool) -> None:
         bob.locator("li.comment", has_text=first).get_by_role(
             "link", name=re.compile("^Reply")
         ).click()
-        comment_box(bob).fill("Here is an answer, Alice.")  # type: ignore[attr-defined]
+        comment_box(bob).fill("Here is an answer, Alice.")
         bob.get_by_role("button", name="Post Comment").click()
         expect(
             bob.locator("li.comment.depth-2", has_text="Here is an answer, Alice.")
