@@ -221,6 +221,72 @@ def seed_bulk_comments() -> dict[str, Any]:
     return {"comments": len(rows)}
 
 
+LONG_THREAD = 5000
+
+
+def seed_long_thread() -> dict[str, Any]:
+    """5,000 approved comments (a third of them replies) on the oldest synthetic post."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    # Imported here, as every task does: the bench's own process never loads the blog.
+    from blog import create_app
+    from blog.clock import utcnow
+    from blog.comments.rules import body_hash
+    from blog.content.comment_markup import render_comment
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Comment, CommentStatus, Post, PostLayout
+
+    app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    with app.app_context():
+        now = utcnow()
+        post = db.session.scalars(
+            select(Post)
+            .where(Post.layout == PostLayout.POST, Post.slug != ESSAY_SLUG)
+            .order_by(Post.published_at, Post.id)
+            .limit(1)
+        ).one()
+        html = render_comment(
+            "Long thread comment NUMBER: a **real** conversation about [trust]"
+            "(https://example.com/NUMBER) and the people in between."
+        )
+        roots = [n for n in range(LONG_THREAD) if n % 3 != 2]
+
+        def row(n: int, parent: int | None, depth: int) -> dict[str, Any]:
+            text = f"Long thread comment {n}"
+            return {
+                "post_id": post.id,
+                "parent_id": parent,
+                "parent_key": parent or 0,
+                "body_hash": body_hash(text),
+                "author_name": f"Reader {n % 40}",
+                "body": text,
+                "body_html": html.replace("NUMBER", str(n)),
+                "status": CommentStatus.APPROVED,
+                "depth": depth,
+                "created_at": now - timedelta(minutes=LONG_THREAD - n),
+            }
+
+        with write_transaction():
+            db.session.execute(insert(Comment), [row(n, None, 0) for n in roots])
+        root_ids = db.session.scalars(
+            select(Comment.id)
+            .where(Comment.post_id == post.id, Comment.parent_id.is_(None))
+            .order_by(Comment.created_at)
+        ).all()
+        replies = [
+            row(n, root_ids[i], 1)
+            for i, n in enumerate(n for n in range(LONG_THREAD) if n % 3 == 2)
+        ]
+        with write_transaction():
+            db.session.execute(insert(Comment), replies)
+        path = post.path
+        db.engine.dispose()
+    return {"path": path, "comments": len(roots) + len(replies)}
+
+
 def count_comments() -> dict[str, Any]:
     """Comment ids and bodies in the database, to check that no accepted comment was lost."""
     from sqlalchemy import select
@@ -240,6 +306,7 @@ TASKS = {
     "cold-sync": cold_sync,
     "warm-start": warm_start,
     "seed-comments": seed_comments,
+    "seed-long-thread": seed_long_thread,
     "count-comments": count_comments,
     "seed-bulk-comments": seed_bulk_comments,
 }

@@ -76,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from blog.comments import reaction_views
     from blog.comments import views as comment_views
     from blog.mail import init_mail
-    from blog.moderation import report_views
+    from blog.moderation import notes_views, report_views
     from blog.reader import authors, comment_feeds, feeds, media, views
     from blog.web.templating import register_template_helpers
 
@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     init_mail(app)
     # report_views adds the reports page and featuring to the admin blueprint.
     app.register_blueprint(report_views.bp)
+    app.register_blueprint(notes_views.bp)
     app.register_blueprint(comment_feeds.bp)
     # Last: the rate limits wrap the login and comment views registered above.
     from blog.web.ratelimit import init_rate_limits

@@ -38,6 +38,7 @@ SETTINGS = frozenset(
         "BLOG_OIDC_AVATAR_HOSTS",
         "BLOG_DEV_IDP", "BLOG_DEV_IDP_URL", "BLOG_AUTH_TIMEOUT_SECONDS", "BLOG_MODERATORS",
         "BLOG_COMMENT_MAX_DEPTH", "BLOG_COMMENT_EDIT_MINUTES", "BLOG_COMMENT_MAX_CHARS",
+        "BLOG_COMMENTS_PER_PAGE", "BLOG_COMMENTS_ORDER",
         # Moderation, anti-spam, rate limits and mail (moderation_settings).
         "BLOG_MODERATION_HOLD", "BLOG_MODERATION_MAX_LINKS", "BLOG_MODERATION_WORDS",
         "BLOG_DISALLOWED_WORDS", "BLOG_MIN_FORM_SECONDS", "BLOG_FLOOD_SECONDS",
@@ -299,7 +300,16 @@ def auth_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
         "COMMENT_MAX_DEPTH": _int(env, "BLOG_COMMENT_MAX_DEPTH", 5),
         "COMMENT_EDIT_MINUTES": _int(env, "BLOG_COMMENT_EDIT_MINUTES", 15),
         "COMMENT_MAX_CHARS": _int(env, "BLOG_COMMENT_MAX_CHARS", 5000),
+        "COMMENTS_PER_PAGE": _int(env, "BLOG_COMMENTS_PER_PAGE", 50),
+        "COMMENTS_ORDER": _comments_order(env),
     }
+
+
+def _comments_order(env: Mapping[str, str]) -> str:
+    order = env.get("BLOG_COMMENTS_ORDER", "oldest").strip().lower()
+    if order not in {"oldest", "newest"}:
+        raise ConfigError(f"BLOG_COMMENTS_ORDER must be oldest or newest, not {order!r}")
+    return order
 
 
 def _words(value: str) -> tuple[str, ...]:

@@ -50,10 +50,11 @@ ORIGIN = {"Origin": "http://blog.test"}
 # Every field a form of the blog has or a view reads (test_the_fuzz_knows_every_field keeps
 # this complete); sent in the query string of GET routes and in the body of the others.
 FIELDS = (
-    "List-Unsubscribe", "action", "comment", "confirm", "csrf_token", "do", "duration",
-    "form_started", "hide", "ids", "next", "note", "page", "parent_id", "post_id", "provider",
-    "reason", "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
-    "subscribe_thread", "website",
+    "List-Unsubscribe", "action", "active", "comment", "comment_order", "confirm", "csrf_token",
+    "do", "duration", "form_started", "hide", "ids", "next", "note", "page", "paragraph",
+    "paragraph_id", "parent_id", "post_id", "private", "provider", "reason", "replies",
+    "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
+    "subscribe_replies", "subscribe_thread", "subscription", "website",
 )  # fmt: skip
 # A form control's name in a template (<meta name=...> is no field).
 CONTROL = re.compile(r'<(?:input|textarea|select|button)\b[^>]*?\bname="([^"{]+)"')
@@ -77,7 +78,11 @@ OTHER_CORPORA = (
 # What an accepted request (a 2xx or 3xx answer) may add, by endpoint: a comment, and with it
 # a subscription and its confirmation mail; the login start keeps one draft per session.
 GROWTH = {
-    "comments.create": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
+    # A comment or a private note (never both), its subscriptions (thread, posts, replies),
+    # and its mail: the author's, a confirmation, the replied-to reader's.
+    "comments.create": {"comments": 1, "private_notes": 1, "subscriptions": 3, "mail_outbox": 3},
+    "notes.answer": {"comments": 1, "mail_outbox": 2},
+    "account.change_subscription": {"subscriptions": 1},
     "admin.reply": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "auth.start": {"comment_drafts": 1},
     "reactions.like_post": {"likes": 1},

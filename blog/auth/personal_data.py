@@ -25,6 +25,7 @@ from blog.models import (
     MailMessage,
     MailStatus,
     Post,
+    PrivateNote,
     Subscription,
     User,
 )
@@ -43,6 +44,7 @@ ON_DELETION = {
     "likes": "deleted: theirs, of posts and comments (the counts drop)",
     "comment_reports": "deleted: theirs (a comment they helped hold stays held for a moderator)",
     "featured_comments": "kept: the author's choice; the comment it pins is anonymised",
+    "private_notes": "deleted: their notes to the author, which were never public",
     "subscriptions": "deleted: those they made, and any to their addresses",
     "mail_outbox": "deleted: mail to their addresses; unsent mail to an address they typed",
     "deletion_requests": "kept: a hash of the Facebook id and the code its status page shows",
@@ -102,6 +104,7 @@ def erase(user_id: int, now: datetime) -> bool:
     for like in db.session.scalars(select(Like).where(Like.user_id == user_id)):
         db.session.delete(like)
     db.session.execute(delete(CommentReport).where(CommentReport.user_id == user_id))
+    db.session.execute(delete(PrivateNote).where(PrivateNote.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
     db.session.execute(
@@ -158,6 +161,7 @@ def export_data(user: User) -> dict[str, Any]:
         "comments": _comments(user.id),
         "drafts": _drafts(user.id),
         "subscriptions": _subscriptions(user.id, own),
+        "private_notes": _notes(user.id),
         "mail": _mail(own),
         "likes": _likes(user.id),
         "reports": _reports(user.id),
@@ -199,6 +203,8 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "edited_at": _iso(c.edited_at),
             "deleted_at": _iso(c.deleted_at),
             "edit_awaiting_moderation": held.get(c.id),
+            "paragraph": c.paragraph_id,
+            "paragraph_quote": c.paragraph_quote,
         }
         for c in comments
     ]
@@ -234,6 +240,23 @@ def _reports(user_id: int) -> list[dict[str, Any]]:
             "resolved_at": _iso(r.resolved_at),
         }
         for r in reports
+    ]
+
+
+def _notes(user_id: int) -> list[dict[str, Any]]:
+    notes = db.session.scalars(
+        select(PrivateNote).where(PrivateNote.user_id == user_id).order_by(PrivateNote.id)
+    )
+    return [
+        {
+            "post": _post_path(n.post_id),
+            "text": n.body,
+            "status": n.status.value,
+            "ip_hash": n.ip_hash,
+            "created_at": n.created_at.isoformat(),
+            "answered_at": _iso(n.answered_at),
+        }
+        for n in notes
     ]
 
 

@@ -6,16 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template, request, session
 from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
 from blog.auth.providers import enabled_providers, provider_label
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
+from blog.auth.subscription_choices import wants_replies
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
 from blog.comments import editing, reactions, service
 from blog.comments.form_timing import sign_started
+from blog.comments.pager import approved_count, thread_pager
+from blog.comments.paging import CommentPage, first_page, page_count
+from blog.comments.paragraphs import PARAGRAPH_ARG, chosen_paragraph
 from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
@@ -53,11 +57,15 @@ def comment_context(
     body: str | None = None,
     parent_id: int | None = None,
     started: datetime | None = None,
+    page: CommentPage | None = None,
+    paragraph_id: str | None = None,
+    private: bool = False,
 ) -> dict[str, Any]:
-    """Template context for the comment section of a post page.
+    """Template context for the comment section of a post page (page 1 unless `page`).
 
     A form shown back after a refusal keeps the time it was first shown (`started`).
     """
+    page = page or first_page()
     user = viewer()
     limits = rules()
     draft = draft_for(post.id) if body is None and has_session_cookie() else None
@@ -78,12 +86,17 @@ def comment_context(
         is_open,
         limits.max_depth,
         lambda c: editing.can_edit(c, now, limits),
+        page,
     )
+    viewer_id = user.id if user is not None else None
+    pages = page_count(post.id, viewer_id) if page.paged else 1
+    pager = thread_pager(post, page, pages)
     shown_reactions = reactions.for_reader(post.id, user)
     return {
         "thread": shown_reactions.fill(shown.html),
         "reactions": shown_reactions,
-        "comment_count": shown.count,
+        "comment_count": shown.count if pages == 1 else approved_count(post.id),
+        "pager": pager,
         "viewer": user,
         "viewer_provider": provider_label(provider) if provider else None,
         "providers": providers,
@@ -96,6 +109,12 @@ def comment_context(
         "comments_open": is_open,
         "form_started": sign_started(started) if user is not None else "",
         "max_chars": limits.max_chars,
+        "replies_on": user is not None and wants_replies(user),
+        "form_private": private,
+        # A marker's link (`?paragraph=ID`), or the form shown back after a refusal.
+        "chosen_paragraph": chosen_paragraph(
+            post.id, paragraph_id or request.args.get(PARAGRAPH_ARG)
+        ),
     }
 
 
@@ -106,17 +125,17 @@ def render_section(post: CommentTarget, **comment_args: Any) -> str:
     )
 
 
-def anonymous_section(post: CommentTarget) -> SharedSection:
+def anonymous_section(post: CommentTarget, page: CommentPage | None = None) -> SharedSection:
     """The section for a reader with no session: the same for all of them, so rendered once.
 
     It shows the thread and the login form, nothing of the reader's: it changes only with
     the post's comments (its tag), the site, the link base and whether comments are open.
     """
     is_open = service.comments_open(post, utcnow(), rules())
-    key = ("anonymous-section", post.id, post.path, is_open, link_base())
+    key = ("anonymous-section", post.id, post.path, is_open, link_base(), page)
 
     def render() -> SharedSection:
-        html = render_section(post).encode()
+        html = render_section(post, page=page).encode()
         return SharedSection(html, generate_etag(html))
 
     return kept(key, (SITE, post_tag(post.id)), render)

@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
 from blog.cache.memo import kept, link_base
+from blog.comments.paging import CommentPage
+from blog.comments.paragraphs import current_anchors
 from blog.comments.threads import (
     CommentTarget,
     ShownComment,
@@ -48,6 +50,8 @@ class CommentView:
     edit_url: str | None
     delete_url: str | None
     replies: list[CommentView] = field(default_factory=list)
+    quote: str | None = None  # the paragraph it is about, as it read
+    quote_url: str | None = None  # that paragraph's anchor while the post still has it
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class ThreadContext:
     comments_open: bool
     max_depth: int
     can_edit: Callable[[ShownComment], bool]
+    anchors: frozenset[str] = frozenset()  # the post's paragraphs as it reads now
 
 
 def _avatar_src(comment: ShownComment, root: str) -> str:
@@ -98,6 +103,8 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 else None,
                 delete_url=url_for("comments.delete", comment_id=c.id) if own else None,
                 replies=build_thread(node.replies, ctx),
+                quote=c.paragraph_quote,
+                quote_url=f"#{c.paragraph_id}" if c.paragraph_id in ctx.anchors else None,
             )
         )
     return views
@@ -148,6 +155,7 @@ def shown_thread(
     comments_open: bool,
     max_depth: int,
     can_edit: Callable[[ShownComment], bool],
+    page: CommentPage | None = None,
 ) -> ShownThread:
     """The post's rendered comments; kept and shared unless the viewer wrote some of them.
 
@@ -158,19 +166,22 @@ def shown_thread(
     """
 
     def render() -> ShownThread:
-        nodes = thread(post, viewer_id)
+        nodes = thread(post, viewer_id, page)
         ctx = ThreadContext(
             viewer_id=viewer_id,
             author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
             comments_open=comments_open,
             max_depth=max_depth,
             can_edit=can_edit,
+            anchors=current_anchors(post.id)
+            if any(row.paragraph_id for row in _rows(nodes))
+            else frozenset(),
         )
         return ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
 
     if viewer_id is not None and _wrote_here(post.id, viewer_id):
         return render()
-    key = ("thread", post.id, link_base(), comments_open, max_depth)
+    key = ("thread", post.id, link_base(), comments_open, max_depth, page)
     return kept(key, (SITE, post_tag(post.id)), render)
 
 

@@ -21,19 +21,27 @@ from markupsafe import escape
 from blog.auth.drafts import discard_draft, save_draft
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
 from blog.clock import utcnow
-from blog.comments import editing, service
+from blog.comments import editing, notes, service
 from blog.comments.form_timing import read_started
 from blog.comments.page import rules
+from blog.comments.paging import comment_path
 from blog.comments.rules import Submission
 from blog.extensions import db
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
-from blog.models import Avatar, Comment, CommentStatus, User
+from blog.models import Avatar, Comment, CommentStatus, NoteStatus, User
 from blog.reader import posts
 from blog.reader.post_page import post_page_response, post_shell
 from blog.web.formdata import parse_int
 
 bp = Blueprint("comments", __name__)
+PARAGRAPH_FIELD = "paragraph_id"
+PRIVATE_FIELD = "private"
+NOTE_SENT_NOTICE = (
+    "Your note went privately to the author. It is not shown on the blog; "
+    "you find it on your account page."
+)
+NOTE_SPAM_NOTICE = "Your note was marked as spam, so the author may not read it."
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 SPAM_NOTICE = (
@@ -57,7 +65,14 @@ def _kept(
     if shell is None:
         abort(404, "That post does not exist (any more).")
     response = post_page_response(
-        shell, status, error=message, body=body, parent_id=parent_id, started=started
+        shell,
+        status,
+        error=message,
+        body=body,
+        parent_id=parent_id,
+        started=started,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD),
+        private=request.form.get(PRIVATE_FIELD) == "1",
     )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -98,7 +113,10 @@ def create() -> ResponseReturnValue:
         honeypot=request.form.get(HONEYPOT_FIELD, ""),
         form_started=read_started(request.form.get("form_started")),
         ip=request.remote_addr,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD) or None,
     )
+    if request.form.get(PRIVATE_FIELD) == "1":
+        return _send_note(user, submission)
     try:
         comment = service.create_comment(
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
@@ -110,12 +128,28 @@ def create() -> ResponseReturnValue:
         return kept
     discard_draft()
     from_comment_form(user, comment.post_id, request.form, utcnow())
-    comment_created(comment.id, comment.post_id, comment.status)
+    comment_created(comment.id, comment.post_id, comment.status, submission.parent_id)
     if comment.status is CommentStatus.SPAM:
         # No moderator's queue holds it: "awaiting moderation" would be untrue.
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, user.id), 303)
+
+
+def _send_note(user: User, submission: Submission) -> ResponseReturnValue:
+    """ "Send privately to the author": a note, never a comment; refused ones come back."""
+    try:
+        note = notes.send_note(
+            user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
+        )
+    except service.CommentRejected as exc:
+        kept = comment_kept(exc.status, exc.message, exc.retry_after)
+        if kept is None:
+            abort(exc.status, exc.message)
+        return kept
+    discard_draft()
+    set_notice(NOTE_SPAM_NOTICE if note.status is NoteStatus.SPAM else NOTE_SENT_NOTICE)
+    return redirect(f"{note.post.path}#respond", 303)
 
 
 def _session_provider() -> str | None:
@@ -159,7 +193,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     # A held edit is told beside the comment, which shows its approved text meanwhile.
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, comment.user_id), 303)
 
 
 def _edit_page(comment: Comment, status: int, message: str) -> Response:

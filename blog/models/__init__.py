@@ -2,6 +2,7 @@
 
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
+from blog.models.notes import NoteStatus, PrivateNote
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
     Post,
@@ -22,7 +23,7 @@ from blog.models.reactions import (
 
 # The newest migration, which these models match: the app serves no database at another one.
 # Written down, not read from migrations/ (that needs Alembic); tests/test_migrations checks it.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 
 __all__ = [
     "SCHEMA_REVISION",
@@ -39,10 +40,12 @@ __all__ = [
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
+    "NoteStatus",
     "Post",
     "PostAlias",
     "PostLayout",
     "PostStatus",
+    "PrivateNote",
     "ReportReason",
     "ReportStatus",
     "Subscription",
