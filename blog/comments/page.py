@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template, request, session
+from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.http import generate_etag
 
 from blog.auth.drafts import draft_for
+from blog.auth.menu import avatar_src
 from blog.auth.providers import enabled_providers, provider_label
+from blog.auth.roles import is_moderator
 from blog.auth.session import PROVIDER_KEY, has_session_cookie, pop_notice, viewer
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
@@ -19,7 +23,16 @@ from blog.comments.form_timing import sign_started
 from blog.comments.rules import stale_form
 from blog.comments.thread_view import shown_thread
 from blog.comments.threads import CommentTarget
+from blog.extensions import db
+from blog.models import Comment, CommentStatus
 from blog.models.base import SITE, post_tag
+
+# The query argument of a comment's Reply link (WordPress's name), read by the comment form.
+REPLY_ARG = "replytocom"
+
+
+# The comment this session deleted last, and its status then: what Undo puts back.
+UNDO_KEY = "undo_delete"
 
 
 @dataclass(frozen=True)
@@ -47,16 +60,53 @@ def rules() -> service.CommentRules:
     )
 
 
+def undo_offer() -> tuple[int, CommentStatus] | None:
+    """The comment this session last deleted and the status it had, if any."""
+    kept = session.get(UNDO_KEY) if has_session_cookie() else None
+    if not isinstance(kept, dict):
+        return None
+    comment_id, status = kept.get("comment"), kept.get("status")
+    try:
+        return (comment_id, CommentStatus(status)) if isinstance(comment_id, int) else None
+    except ValueError:
+        return None
+
+
+def _undoable(post: CommentTarget, user_id: int, now: datetime) -> int | None:
+    """The comment on this post whose deletion this reader may still take back."""
+    offer = undo_offer()
+    comment = db.session.get(Comment, offer[0]) if offer is not None else None
+    if comment is None or comment.post_id != post.id or comment.user_id != user_id:
+        return None
+    return comment.id if editing.undo_window_open(comment, now) else None
+
+
+def _replying_to(post: CommentTarget, parent_id: int | None) -> str | None:
+    """The name of the writer a reply answers, when that comment is shown on this post."""
+    if parent_id is None:
+        return None
+    found = db.session.execute(
+        select(Comment.author_name).where(
+            Comment.id == parent_id,
+            Comment.post_id == post.id,
+            Comment.status == CommentStatus.APPROVED,
+        )
+    ).first()
+    return found[0] if found is not None else None
+
+
 def comment_context(
     post: CommentTarget,
     error: str | None = None,
     body: str | None = None,
     parent_id: int | None = None,
     started: datetime | None = None,
+    preview: Markup | None = None,
 ) -> dict[str, Any]:
     """Template context for the comment section of a post page.
 
-    A form shown back after a refusal keeps the time it was first shown (`started`).
+    A form shown back after a refusal keeps the time it was first shown (`started`); a
+    preview is the text as it would be posted, through the same sanitiser.
     """
     user = viewer()
     limits = rules()
@@ -72,14 +122,24 @@ def comment_context(
     if stale_form(started, now, limits):
         started = now  # shown again after a long while: timed from now, like a new form
     is_open = service.comments_open(post, now, limits)
+    moderator = is_moderator(user)
     shown = shown_thread(
         post,
         user.id if user is not None else None,
         is_open,
         limits.max_depth,
         lambda c: editing.can_edit(c, now, limits),
+        moderator,
     )
+    asked = request.args.get(REPLY_ARG, "")
+    reply_to = int(asked) if asked.isdigit() and len(asked) < 12 else parent_id
     return {
+        "viewer_avatar": avatar_src(user) if user is not None else None,
+        "reply_to": reply_to,
+        "reply_name": _replying_to(post, reply_to),
+        "preview": preview,
+        "undo_comment": _undoable(post, user.id, now) if user is not None else None,
+        "undo_minutes": editing.UNDO_MINUTES,
         "thread": shown.html,
         "comment_count": shown.count,
         "viewer": user,

@@ -95,14 +95,28 @@ _VIEWER_THREAD = _shown(
     | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == _VIEWER)),
 )
 
+# A moderator sees every held comment in place, as WordPress shows them, to act on it there.
+_MODERATOR_THREAD = _shown(
+    (Comment.user_id == _VIEWER)
+    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
+).where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED, CommentStatus.PENDING]),
+)
 
-def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode]:
-    """The visible comment tree, oldest first: approved comments, the viewer's own held ones,
-    and deleted ones only where they have visible replies."""
+
+def thread(
+    post: CommentTarget, viewer_id: int | None = None, moderator: bool = False
+) -> list[ThreadNode]:
+    """The visible comment tree, oldest first: approved comments, the viewer's own held ones
+    (a moderator's: every held one), and deleted ones only where they have visible replies."""
     # On the connection: plain rows, without the ORM's per-row loading machinery.
     connection = db.session.connection()
     if viewer_id is None:
         rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id}).all()
+    elif moderator:
+        params = {"post_id": post.id, "viewer_id": viewer_id}
+        rows = connection.execute(_MODERATOR_THREAD, params).all()
     else:
         params = {"post_id": post.id, "viewer_id": viewer_id}
         rows = connection.execute(_VIEWER_THREAD, params).all()
