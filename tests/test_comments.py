@@ -75,7 +75,13 @@ def test_logged_out_post_page_is_one_cacheable_login_form(
     assert [b["value"] for b in buttons] == ["google", "x", "facebook"]
     legend = html.index("Please log in using one of these methods to post your comment:")
     assert html.index('action="/auth/start"') < legend < html.index("</form>", legend)
-    for name, label in (("google", "Google"), ("x", "X (Twitter)"), ("facebook", "Facebook")):
+    # Each in its brand's own words (the brand colours are in comments.css).
+    brand_words = (
+        ("google", "Sign in with Google"),
+        ("x", "Sign in with X"),
+        ("facebook", "Continue with Facebook"),
+    )
+    for name, label in brand_words:
         button = re.search(rf'<button[^>]*value="{name}"[^>]*>(.*?)</button>', html, re.S)
         assert button, name
         assert f'<img src="/static/img/{name}.svg"' in button.group(1)
