@@ -47,7 +47,7 @@ def measure(url: str, ids: list[int]) -> None:
         for scheme in ("light", "dark"):
             context = browser.new_context(
                 viewport={"width": 320, "height": 800},
-                color_scheme=scheme,  # type: ignore[arg-type]
+                color_scheme=scheme,
             )
             context.route("**/*", local_only)
             page = context.new_page()

@@ -153,7 +153,9 @@ def test_logged_in_page_is_private_and_every_form_has_a_token(site: OAuthSite) -
     http, page = logged_in(site, "x", "zoe")
     html = page.text
     assert "You are commenting using your X (Twitter) account." in html
-    change = re.search(r"Log Out</button>\s*/\s*<a href=\"(/account/change\?next=[^\"]+)\">Change</a>", html)
+    change = re.search(
+        r'Log Out</button>\s*/\s*<a href="(/account/change\?next=[^"]+)">Change</a>', html
+    )
     assert change and change.group(1).endswith("%23respond")
     assert "Post Comment" in html
     assert page.headers["Cache-Control"] == "private, no-store"

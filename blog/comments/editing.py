@@ -154,9 +154,7 @@ def undo_window_open(comment: Comment, now: datetime) -> bool:
     )
 
 
-def undelete_comment(
-    comment_id: int, user: User, status: CommentStatus, now: datetime
-) -> Comment:
+def undelete_comment(comment_id: int, user: User, status: CommentStatus, now: datetime) -> Comment:
     """Take back a deletion within the undo window: the comment returns as it was, in `status`."""
     with write_transaction():
         comment = db.session.get(Comment, comment_id)

@@ -66,7 +66,6 @@ class CommentView:
     moderation: tuple[ModerationButton, ...] = ()
 
 
-
 @dataclass(frozen=True)
 class ThreadContext:
     """What every comment's view depends on besides the comment itself."""
