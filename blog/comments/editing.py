@@ -158,9 +158,11 @@ def undelete_comment(comment_id: int, user: User, status: CommentStatus, now: da
     """Take back a deletion within the undo window: the comment returns as it was, in `status`."""
     with write_transaction():
         comment = db.session.get(Comment, comment_id)
-        if comment is None or comment.user_id != user.id or not undo_window_open(comment, now):
+        if comment is None or comment.user_id != user.id:
+            raise CommentRejected("That comment is not yours to change.", 404)
+        if not undo_window_open(comment, now):
             raise CommentRejected(
-                f"That deletion can no longer be undone (it can for {UNDO_MINUTES} minutes).", 404
+                f"That deletion can no longer be undone (it can for {UNDO_MINUTES} minutes).", 410
             )
         comment.status = status
         comment.body_hash = body_hash(comment.body)
