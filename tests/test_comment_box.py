@@ -384,7 +384,7 @@ def test_change_offers_another_login_and_linking_one(blog: Flask) -> None:
     assert form_data(page.text, "/auth/start")["next"] == ESSAY + "#respond"
     link = form_data(page.text, "/account/link")
     assert link["csrf_token"]
-    linkable = [f for f in parse(page.text).forms if f.attrs.get("action") == "/account/link"][0]
+    linkable = next(f for f in parse(page.text).forms if f.attrs.get("action") == "/account/link")
     assert [f["value"] for f in linkable.fields if f.get("name") == "provider"] == ["x"]
     evil = client.get("/account/change?next=//evil.example/")
     assert form_data(evil.text, "/auth/start")["next"] == "/"
