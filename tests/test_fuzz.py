@@ -75,11 +75,13 @@ OTHER_CORPORA = (
     "pat_xss_alert.txt",
 )
 # What an accepted request (a 2xx or 3xx answer) may add, by endpoint: a comment, and with it
-# a subscription and its confirmation mail; the login start keeps one draft per session.
+# a subscription and its confirmation mail; the login start and a preview keep one draft per
+# session.
 GROWTH = {
     "comments.create": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "admin.reply": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "auth.start": {"comment_drafts": 1},
+    "comments.preview": {"comment_drafts": 1},
 }
 
 
