@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from blog.clock import FrozenClock
+from blog.auth.personal_data import delete_account
+from blog.clock import FrozenClock, utcnow
 from blog.comments.editing import UNDO_MINUTES
 from blog.extensions import db
 from blog.models import Comment, CommentDraft, CommentStatus
@@ -257,6 +258,18 @@ def test_undo_ends_after_its_minutes_and_the_text_is_then_emptied(
     with blog.app_context():
         row = db.session.get_one(Comment, cid)
         assert (row.body, row.body_html, row.author_name, row.ip_hash) == ("", "", "", None)
+
+
+def test_deleting_the_account_empties_a_deletion_that_could_still_be_undone(blog: Flask) -> None:
+    alice = log_in(blog, "alice")
+    cid = approved(blog, alice, "Deleted, then the whole account")
+    confirm_delete(alice, cid)
+    with blog.app_context():
+        assert db.session.get_one(Comment, cid).body  # kept for the undo
+        delete_account(alice.user_id, utcnow())
+    with blog.app_context():
+        row = db.session.get_one(Comment, cid)
+        assert (row.body, row.body_html, row.user_id) == ("", "", None)
 
 
 def test_only_the_session_that_deleted_can_undo_and_only_its_own(blog: Flask) -> None:
