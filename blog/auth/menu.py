@@ -20,7 +20,7 @@ from blog.auth.session import PROVIDER_KEY, has_session_cookie, viewer
 from blog.cache.memo import kept
 from blog.extensions import db
 from blog.models import Avatar, Comment, CommentStatus, User
-from blog.models.base import COMMENTS
+from blog.models.base import COMMENTS, SITE
 
 ACCOUNT_MENU_SLOT = "<!--blog:account-menu-->"
 _SLOT_BYTES = ACCOUNT_MENU_SLOT.encode()
@@ -53,8 +53,9 @@ def pending_count() -> int:
         query = select(func.count()).where(Comment.status == CommentStatus.PENDING)
         return db.session.scalar(query) or 0
 
-    # Every write of a comment moves the `comments` tag (Comment.cache_tags).
-    return kept(("pending-count",), (COMMENTS,), count)
+    # A comment written row by row moves `comments` (Comment.cache_tags); a bulk statement
+    # that cannot name its rows moves `site`.
+    return kept(("pending-count",), (SITE, COMMENTS), count)
 
 
 def account_menu(user: User) -> AccountMenu:
