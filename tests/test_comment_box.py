@@ -402,3 +402,20 @@ def test_change_offers_another_login_and_linking_one(blog: Flask) -> None:
     evil = client.get("/account/change?next=//evil.example/")
     assert form_data(evil.text, "/auth/start")["next"] == "/"
     assert blog.test_client().get("/account/change").status_code == 401
+
+
+def test_previews_are_rate_limited_and_the_text_survives_the_refusal(
+    essay: Path, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_COMMENT="2 per minute",
+        AUTH_PROVIDERS=offline_providers("google"),
+        DEV_IDP=False,
+    )
+    client = app.test_client()
+    data = {**form_data(client.get(ESSAY).text, "/auth/start"), "comment": "Typed with care"}
+    answers = [client.post(PREVIEW, data=data, headers=SAME_ORIGIN) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["Retry-After"]
+    assert textarea(answers[2].text) == "Typed with care"

@@ -44,6 +44,8 @@ LIMITED_ENDPOINTS = {
     "auth.start": "RATELIMIT_LOGIN",
     "auth.callback": "RATELIMIT_LOGIN",
     "comments.create": "RATELIMIT_COMMENT",
+    # A preview renders Markdown like a post does: the same per-address limit, counted apart.
+    "comments.preview": "RATELIMIT_COMMENT",
 }
 DEFAULT_KEY_PREFIX = "blog"
 # A Redis that hangs must not hang the request: give up quickly and count in memory.
@@ -108,7 +110,7 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
     db.session.rollback()
     seconds = retry_after_seconds(error)
     wait = _wait(seconds)
-    if request.endpoint == "comments.create":
+    if request.endpoint in ("comments.create", "comments.preview"):
         response = _comment_kept(
             "You are posting comments too quickly from your network. "
             f"Please wait {wait} and post it again; your comment is kept below."
