@@ -126,6 +126,9 @@ def reader_posts_a_held_comment(page: Page, site: OAuthSite, mode: str) -> int:
     preview = page.locator("#comment-preview")
     expect(preview.locator("strong")).to_have_text("bold")
     expect(box).to_have_value(DRAFT)
+    # In place with JavaScript; without it, the server's page of the preview.
+    in_place = page.url == site.url + ESSAY
+    assert in_place == (mode == "js"), page.url
     expect(page.get_by_text("Markdown works")).to_be_visible()
     shots(page, f"{mode}-1-logged-out-preview")
     no_serious_axe_violation(page, "the logged-out preview", mode)
@@ -140,6 +143,11 @@ def reader_posts_a_held_comment(page: Page, site: OAuthSite, mode: str) -> int:
     expect(page.locator(".account-menu")).to_contain_text("Alice Verified")
     expect(box).to_have_value(DRAFT)  # the draft survived the login round trip
     shots(page, f"{mode}-2-logged-in-box")
+    identity_block.get_by_role("link", name="Change").click()
+    expect(page.get_by_role("heading", name="Change account")).to_be_visible()
+    shots(page, f"{mode}-2b-change-account")
+    page.get_by_role("link", name="Keep this account").click()
+    page.wait_for_url(re.compile(re.escape(site.url + ESSAY)))
 
     page.get_by_role("button", name="Post Comment").click()
     mine = page.locator("li.comment", has_text="first thought")
