@@ -146,6 +146,7 @@ def reader_posts_a_held_comment(page: Page, site: OAuthSite, mode: str) -> int:
     identity_block.get_by_role("link", name="Change").click()
     expect(page.get_by_role("heading", name="Change account")).to_be_visible()
     shots(page, f"{mode}-2b-change-account")
+    no_serious_axe_violation(page, "the Change page", mode)
     page.get_by_role("link", name="Keep this account").click()
     page.wait_for_url(re.compile(re.escape(site.url + ESSAY)))
 
@@ -166,6 +167,7 @@ def author_approves_in_place(page: Page, site: OAuthSite, mode: str, held: int) 
     assert response is not None and response.status == 401
     expect(page.get_by_role("heading", name="Log in to continue")).to_be_visible()
     shots(page, f"{mode}-3-admin-login")
+    no_serious_axe_violation(page, "the admin area's login page", mode)
     page.get_by_role("button", name="Sign in with Google").click()
     consent(page, site, "author")
     page.wait_for_url(site.url + "/admin/comments")  # back where the author asked to go
@@ -211,6 +213,7 @@ def reader_replies_edits_deletes_and_undoes(
     else:
         assert f"replytocom={parent}" in page.url
     shots(page, f"{mode}-5-replying")
+    no_serious_axe_violation(page, "the form moved under a comment", mode)
     page.get_by_role("textbox", name="Comment", exact=True).fill(REPLY)
     page.get_by_role("button", name="Post Comment").click()
     reply = comment_row(site, REPLY)
@@ -230,6 +233,7 @@ def reader_replies_edits_deletes_and_undoes(
         dialog = page.get_by_role("dialog", name="Delete your comment?")
         expect(dialog).to_be_visible()
         shots(page, f"{mode}-6-delete-question")
+        no_serious_axe_violation(page, "the delete dialog", mode)
         dialog.get_by_role("button", name="Delete comment").click()
     else:
         expect(page.get_by_role("heading", name="Delete your comment?")).to_be_visible()
@@ -240,6 +244,7 @@ def reader_replies_edits_deletes_and_undoes(
     undo = page.locator("form.comment-undo")
     expect(undo).to_contain_text("Your comment was deleted.")
     shots(page, f"{mode}-7-undo")
+    no_serious_axe_violation(page, "the undo notice", mode)
     assert comment_row(site, EDITED).status is CommentStatus.DELETED
     undo.get_by_role("button", name="Undo").click()
     expect(page.locator(f"#comment-{reply.id}")).to_contain_text(EDITED)
