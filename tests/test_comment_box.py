@@ -419,3 +419,10 @@ def test_previews_are_rate_limited_and_the_text_survives_the_refusal(
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].headers["Retry-After"]
     assert textarea(answers[2].text) == "Typed with care"
+
+
+@pytest.mark.parametrize("asked", ["\u00b2", "\u0661", "9" * 30, "-1", "1e3", "x"])
+def test_an_odd_reply_link_is_a_plain_form_not_an_error(blog: Flask, asked: str) -> None:
+    response = blog.test_client().get(ESSAY, query_string={"replytocom": asked})
+    assert response.status_code == 200
+    assert 'id="comment_parent" name="parent_id" value=""' in response.text

@@ -26,6 +26,7 @@ from blog.comments.threads import CommentTarget
 from blog.extensions import db
 from blog.models import Comment, CommentStatus
 from blog.models.base import SITE, post_tag
+from blog.web.formdata import parse_int
 
 # The query argument of a comment's Reply link (WordPress's name), read by the comment form.
 REPLY_ARG = "replytocom"
@@ -131,8 +132,8 @@ def comment_context(
         lambda c: editing.can_edit(c, now, limits),
         moderator,
     )
-    asked = request.args.get(REPLY_ARG, "")
-    reply_to = int(asked) if asked.isdigit() and len(asked) < 12 else parent_id
+    # A Reply link the reader just followed wins over the parent remembered with a draft.
+    reply_to = parse_int(request.args.get(REPLY_ARG)) or parent_id
     return {
         "viewer_avatar": avatar_src(user) if user is not None else None,
         "reply_to": reply_to,
