@@ -76,7 +76,8 @@ OTHER_CORPORA = (
     "pat_xss_alert.txt",
 )
 # What an accepted request (a 2xx or 3xx answer) may add, by endpoint: a comment, and with it
-# a subscription and its confirmation mail; the login start keeps one draft per session.
+# a subscription and its confirmation mail; the login start and a preview keep one draft per
+# session.
 GROWTH = {
     # A comment or a private note (never both), its subscriptions (thread, posts, replies),
     # and its mail: the author's, a confirmation, the replied-to reader's.
@@ -89,6 +90,7 @@ GROWTH = {
     "reactions.like_comment": {"likes": 1},
     "reactions.report": {"comment_reports": 1},
     "admin.feature": {"featured_comments": 1},
+    "comments.preview": {"comment_drafts": 1},
 }
 
 

@@ -21,7 +21,7 @@ from flask_login import logout_user
 from blog.auth import own_notes, personal_data, subscription_choices
 from blog.auth.drafts import discard_draft
 from blog.auth.providers import enabled_providers, provider_label
-from blog.auth.session import pop_notice, set_notice, viewer
+from blog.auth.session import pop_notice, safe_next, set_notice, viewer
 from blog.auth.views import LINK_KEY, begin_login
 from blog.clock import utcnow
 from blog.database import write_transaction
@@ -63,6 +63,24 @@ def home() -> ResponseReturnValue:
         available=available,
         notice=pop_notice(),
         notes=own_notes.notes_of(user),
+    )
+
+
+@bp.get("/change")
+def change() -> ResponseReturnValue:
+    """The comment box's Change: log in as another account, or link another login to this one."""
+    user = _user()
+    providers = [(name, provider_label(name)) for name in enabled_providers(current_app.config)]
+    linked = {i.provider for i in user.identities}
+    return render_template(
+        "account/change.html",
+        user=user,
+        providers=providers,
+        dev_providers=any(
+            current_app.config["AUTH_PROVIDERS"][name].get("dev") for name, _ in providers
+        ),
+        linkable=[(name, label) for name, label in providers if name not in linked],
+        next_path=safe_next(request.args.get("next")),
     )
 
 

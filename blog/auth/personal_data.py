@@ -21,6 +21,7 @@ from blog.models import (
     CommentDraft,
     CommentEdit,
     CommentReport,
+    CommentStatus,
     Like,
     MailMessage,
     MailStatus,
@@ -107,6 +108,12 @@ def erase(user_id: int, now: datetime) -> bool:
     db.session.execute(delete(PrivateNote).where(PrivateNote.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
+    # A comment they deleted keeps its text only while they may undo: nobody can any more.
+    db.session.execute(
+        update(Comment)
+        .where(Comment.user_id == user_id, Comment.status == CommentStatus.DELETED)
+        .values(body="", body_html="")
+    )
     db.session.execute(
         update(Comment)
         .where(Comment.user_id == user_id)

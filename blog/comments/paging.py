@@ -76,9 +76,12 @@ def first_page(order: CommentOrder | None = None) -> CommentPage:
     return CommentPage(1, order or default_order(), per_page())
 
 
-def root_visible(viewer: bool) -> ColumnElement[bool]:
-    """Which comments count for a reader: shown ones, and (with `viewer_id`) their held ones."""
+def root_visible(viewer: bool, moderator: bool = False) -> ColumnElement[bool]:
+    """Which comments count for a reader: shown ones, and (with `viewer_id`) their held ones;
+    a moderator sees every held one, to act on it in place."""
     shown = Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
+    if moderator:
+        return or_(shown, Comment.status == CommentStatus.PENDING)
     if not viewer:
         return shown
     own_held = (Comment.status == CommentStatus.PENDING) & (
@@ -87,16 +90,18 @@ def root_visible(viewer: bool) -> ColumnElement[bool]:
     return or_(shown, own_held)
 
 
-def _roots(viewer: bool) -> Select[Any]:
+def _roots(viewer: bool, moderator: bool = False) -> Select[Any]:
     return select(Comment.id).where(
-        Comment.post_id == bindparam("post_id"), Comment.parent_id.is_(None), root_visible(viewer)
+        Comment.post_id == bindparam("post_id"),
+        Comment.parent_id.is_(None),
+        root_visible(viewer, moderator),
     )
 
 
 @functools.cache
-def page_roots(order: CommentOrder, viewer: bool) -> Select[Any]:
+def page_roots(order: CommentOrder, viewer: bool, moderator: bool = False) -> Select[Any]:
     """The ids of the top-level comments on a page, first to last (`limit`, `offset` bound)."""
-    query = _roots(viewer)
+    query = _roots(viewer, moderator)
     if order is CommentOrder.NEWEST:
         query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
     else:

@@ -101,15 +101,23 @@ _VIEWER_THREAD = _shown(
     | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == _VIEWER)),
 )
 
+# A moderator sees every held comment in place, as WordPress shows them, to act on it there.
+_MODERATOR_THREAD = _shown(
+    (Comment.user_id == _VIEWER)
+    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
+).where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED, CommentStatus.PENDING]),
+)
 
 @functools.cache
-def _page_statement(order: CommentOrder, viewer: bool) -> Select[*tuple[Any, ...]]:
+def _page_statement(order: CommentOrder, viewer: bool, moderator: bool) -> Select[*tuple[Any, ...]]:
     # The page's top-level comments, then their replies down the parent index: the cost
     # follows the page, not the thread.
-    roots = page_roots(order, viewer).cte("page_roots")
+    roots = page_roots(order, viewer, moderator).cte("page_roots")
     tree = select(roots.c.id).cte("page_tree", recursive=True)
     tree = tree.union_all(
-        select(Comment.id).where(Comment.parent_id == tree.c.id, root_visible(viewer))
+        select(Comment.id).where(Comment.parent_id == tree.c.id, root_visible(viewer, moderator))
     )
     edit_held: ColumnElement[bool] = false()
     if viewer:
@@ -120,18 +128,26 @@ def _page_statement(order: CommentOrder, viewer: bool) -> Select[*tuple[Any, ...
 
 
 def thread(
-    post: CommentTarget, viewer_id: int | None = None, page: CommentPage | None = None
+    post: CommentTarget,
+    viewer_id: int | None = None,
+    page: CommentPage | None = None,
+    moderator: bool = False,
 ) -> list[ThreadNode]:
     """The visible comment tree (one page of it when paged): approved comments, the viewer's
-    own held ones, and deleted ones only where they have visible replies."""
+    own held ones (a moderator's: every held one), and deleted ones only where they have
+    visible replies."""
     # On the connection: plain rows, without the ORM's per-row loading machinery.
     connection = db.session.connection()
     if page is not None and page.paged:
-        statement = _page_statement(page.order, viewer_id is not None)
+        viewer = viewer_id is not None
+        statement = _page_statement(page.order, viewer, moderator and viewer)
         values = params(post.id, viewer_id, limit=page.per_page, offset=page.offset)
         rows = connection.execute(statement, values).all()
     elif viewer_id is None:
         rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id}).all()
+    elif moderator:
+        values = {"post_id": post.id, "viewer_id": viewer_id}
+        rows = connection.execute(_MODERATOR_THREAD, values).all()
     else:
         values = {"post_id": post.id, "viewer_id": viewer_id}
         rows = connection.execute(_VIEWER_THREAD, values).all()

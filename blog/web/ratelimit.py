@@ -47,6 +47,8 @@ LIMITED_ENDPOINTS = {
     "reactions.like_post": "RATELIMIT_REACTION",
     "reactions.like_comment": "RATELIMIT_REACTION",
     "reactions.report": "RATELIMIT_COMMENT",
+    # A preview renders Markdown like a post does: the same per-address limit, counted apart.
+    "comments.preview": "RATELIMIT_COMMENT",
 }
 # What a limited reader is told, by endpoint; logins otherwise.
 TOO_FAST = {
@@ -117,7 +119,7 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
     db.session.rollback()
     seconds = retry_after_seconds(error)
     wait = _wait(seconds)
-    if request.endpoint == "comments.create":
+    if request.endpoint in ("comments.create", "comments.preview"):
         response = _comment_kept(
             "You are posting comments too quickly from your network. "
             f"Please wait {wait} and post it again; your comment is kept below."
