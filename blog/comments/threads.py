@@ -110,6 +110,7 @@ _MODERATOR_THREAD = _shown(
     Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED, CommentStatus.PENDING]),
 )
 
+
 @functools.cache
 def _page_statement(order: CommentOrder, viewer: bool, moderator: bool) -> Select[*tuple[Any, ...]]:
     # The page's top-level comments, then their replies down the parent index: the cost
