@@ -57,7 +57,7 @@ def test_anonymous_pages_carry_only_the_slot_and_stay_shared(app: Flask) -> None
     assert essay.headers["Cache-Control"].startswith("public") and essay.headers.get("ETag")
 
 
-def test_a_reader_sees_their_name_avatar_account_and_log_out_on_every_page(app: Flask) -> None:
+def test_a_reader_sees_their_name_avatar_account_subscriptions_and_log_out_on_every_page(app: Flask) -> None:
     client = app.test_client()
     alice = add_user(app, "Alice <Reader>")
     log_in(client, alice)
@@ -69,6 +69,7 @@ def test_a_reader_sees_their_name_avatar_account_and_log_out_on_every_page(app: 
         assert "Alice &lt;Reader&gt;" in menu and "<Reader>" not in menu, path  # escaped
         assert f'src="/avatars/{alice}.svg"' in menu
         assert 'href="/account/"' in menu
+        assert 'href="/account/subscriptions/"' in menu
         assert "Moderation" not in menu  # not for a reader who does not moderate
         assert response.headers["Cache-Control"] == "private, no-store", path
         assert "ETag" not in response.headers and "Last-Modified" not in response.headers, path
