@@ -46,6 +46,9 @@ def register(app: Flask) -> None:
             target = posts.find_alias(request.path, utcnow())
             if target is not None:
                 return redirect(target.path, 301)
+            moved = posts.old_link(request.path, utcnow())
+            if moved is not None:
+                return redirect(moved, 301)
         recent = posts.paginate(posts.live(utcnow()), 1, 5, ("total", "live"), utcnow())
         return render_template(
             "errors/404.html", recent=recent.posts if recent else [], error=error

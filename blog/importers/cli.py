@@ -1,0 +1,73 @@
+"""`flask blog import wordpress|disqus FILE` and `flask blog export wordpress OUT.xml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+
+from blog.importers.report import ImportReport
+from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
+from blog.importers.wxr import ImportFileError
+from blog.publishing.hooks import schema_ready
+
+import_group = click.Group("import", help="Bring posts and comments from WordPress or Disqus.")
+export_group = click.Group("export", help="Write the blog out in another platform's format.")
+
+
+def _ready() -> None:
+    if not schema_ready():
+        raise click.ClickException("the database has no schema: run `flask db upgrade` first")
+
+
+def _print(report: ImportReport) -> None:
+    for line in report.lines():
+        click.echo(line)
+
+
+@import_group.command("wordpress")
+@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
+@click.option(
+    "--uploads",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A copy of the old site's wp-content/uploads folder.",
+)
+@click.option(
+    "--download-media",
+    is_flag=True,
+    help="Download images the uploads folder lacks from the old site (images only, bounded).",
+)
+@click.option(
+    "--pingbacks",
+    type=click.Choice(["skip", "keep"]),
+    default="skip",
+    show_default=True,
+    help="Pingbacks and trackbacks: leave them out, or keep them as comments.",
+)
+def import_wordpress_command(
+    export: Path, dry_run: bool, uploads: Path | None, download_media: bool, pingbacks: str
+) -> None:
+    """Import a WordPress export (Tools > Export > All content): posts, pages, comments."""
+    _ready()
+    if not export.is_file():
+        raise click.ClickException(f"{export}: no such file")
+    cfg = current_app.config
+    options = ImportOptions(
+        path=export,
+        posts_dir=cfg["POSTS_DIR"],
+        zone=ZoneInfo(cfg["TIMEZONE"]),
+        dry_run=dry_run,
+        uploads=uploads,
+        download_media=download_media,
+        pingbacks=pingbacks,
+    )
+    length = export.stat().st_size * PASSES
+    with click.progressbar(length=length, label="Importing", file=click.get_text_stream("stderr")) as bar:
+        try:
+            report = import_wordpress(options, bar.update)
+        except ImportFileError as exc:
+            raise click.ClickException(f"{exc}. Nothing was changed.") from exc
+    _print(report)
