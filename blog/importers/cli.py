@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from blog.importers.report import ImportReport
 from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
 from blog.importers.wxr import ImportFileError
 from blog.publishing.hooks import schema_ready
 
-import_group = click.Group("import", help="Bring posts and comments from WordPress or Disqus.")
-export_group = click.Group("export", help="Write the blog out in another platform's format.")
+import_group = AppGroup("import", help="Bring posts and comments from WordPress or Disqus.")
+export_group = AppGroup("export", help="Write the blog out in another platform's format.")
 
 
 def _ready() -> None:
@@ -65,7 +67,7 @@ def import_wordpress_command(
         pingbacks=pingbacks,
     )
     length = export.stat().st_size * PASSES
-    with click.progressbar(length=length, label="Importing", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=length, label="Importing", file=sys.stderr) as bar:
         try:
             report = import_wordpress(options, bar.update)
         except ImportFileError as exc:

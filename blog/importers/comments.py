@@ -80,7 +80,9 @@ class CommentWriter:
         if not source_ids:
             return {}
         rows = db.session.execute(
-            select(ImportedComment.source_id, Comment.id, ImportedComment.source_hash, Comment.depth)
+            select(
+                ImportedComment.source_id, Comment.id, ImportedComment.source_hash, Comment.depth
+            )
             .join(Comment, Comment.id == ImportedComment.comment_id)
             .where(
                 tuple_(ImportedComment.source, ImportedComment.source_id).in_(
@@ -100,9 +102,7 @@ class CommentWriter:
             waiting = []
             for comment in pending:
                 parent = comment.parent_source_id
-                if parent and parent not in placed and any(
-                    c.source_id == parent for c in pending
-                ):
+                if parent and parent not in placed and any(c.source_id == parent for c in pending):
                     waiting.append(comment)  # its parent comes later in the file
                     continue
                 if parent and parent not in placed:

@@ -98,8 +98,10 @@ class Conversion:
 
 
 def _attributes(text: str) -> dict[str, str]:
-    return {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in
-            _ATTRIBUTE.finditer(text)}
+    return {
+        m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or ""
+        for m in _ATTRIBUTE.finditer(text)
+    }
 
 
 def _figure(img_html: str, caption: str) -> str:

@@ -26,7 +26,9 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as lines for a terminal: the notes first, then the counts."""
-        out = [f"{item}: {message}" for item, messages in self.notes.items() for message in messages]
+        out = [
+            f"{item}: {message}" for item, messages in self.notes.items() for message in messages
+        ]
         summary = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items()) if n)
         if self.dry_run:
             out.append(f"Dry run, nothing changed; it would be: {summary or 'nothing'}")

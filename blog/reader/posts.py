@@ -211,7 +211,8 @@ def find_alias(path: str, now: datetime) -> Post | None:
 
 
 def old_link(path: str, now: datetime) -> str | None:
-    """Where an imported site's old address (`/?p=12`, `/topics/news/`) goes now, if anywhere."""
+    """Where an imported site's old address (`/?p=12`, `/topics/news/`) goes now: None when it
+    is no old address, "" when it is one of a post readers cannot see (a draft, a private one)."""
     candidates = {path, path.rstrip("/") + "/"} if "?" not in path else {path}
     row = db.session.execute(
         select(OldLink.post_uid, OldLink.target).where(OldLink.path.in_(candidates)).limit(1)
@@ -226,7 +227,7 @@ def old_link(path: str, now: datetime) -> str | None:
         .options(*_LINK_ONLY, load_only(Post.slug, Post.layout, Post.local_date))
         .where(Post.uid == uid, Post.status == PostStatus.PUBLISHED, Post.published_at <= now)
     )
-    return None if post is None else post.path
+    return "" if post is None else post.path
 
 
 def in_archive(

@@ -56,6 +56,8 @@ def home(number: int = 1) -> ResponseReturnValue:
         # An imported site's own ids and slugs come first: the links out there are to them.
         if name in request.args:
             target = posts.old_link(f"/?{name}={request.args[name]}", utcnow())
+            if target == "":
+                abort(404)
             if target is not None:
                 return redirect(target, 301)
     if "feed" in request.args:

@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
             if target is not None:
                 return redirect(target.path, 301)
             moved = posts.old_link(request.path, utcnow())
-            if moved is not None:
+            if moved:
                 return redirect(moved, 301)
         recent = posts.paginate(posts.live(utcnow()), 1, 5, ("total", "live"), utcnow())
         return render_template(
