@@ -4,6 +4,7 @@ every item of it in posts/ and the database, the old links, reruns, dry runs and
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -301,8 +302,8 @@ def test_a_bad_file_changes_nothing(
     runner: FlaskCliRunner,
     posts_dir: Path,
     tmp_path: Path,
-    content,
-    message,  # type: ignore[no-untyped-def]
+    content: Callable[[str], str],
+    message: str,
 ) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text(content(WXR.read_text(encoding="utf-8")), encoding="utf-8")

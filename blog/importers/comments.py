@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import CursorResult, insert, select, tuple_
 
 from blog.comments.rules import body_hash
 from blog.content.comment_markup import normalise_text, render_comment
@@ -149,7 +149,9 @@ class CommentWriter:
             placed[comment.source_id] = (0, depth)
             return "updated" if before else "added"
         if before is None:
-            result = db.session.execute(insert(Comment.__table__).values(**values))
+            result = cast(
+                CursorResult[Any], db.session.execute(insert(Comment.__table__).values(**values))
+            )
             key = result.inserted_primary_key
             if key is None:  # every supported database reports it
                 raise RuntimeError("the database did not report the new comment's id")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 from bs4 import Tag
 from markdownify import MarkdownConverter
@@ -30,7 +30,7 @@ _PRE = re.compile(r"<pre[\s>].*?</pre>", re.IGNORECASE | re.DOTALL)
 _BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:[^>]*?-->\n?")
 _MORE = re.compile(r"<!--more(?:\s[^>]*)?-->", re.IGNORECASE)
 _NOTEASER = re.compile(r"<!--noteaser-->", re.IGNORECASE)
-MORE_TOKEN = "WPIMPORTMOREMARK"
+MORE_MARK = "WPIMPORTMOREMARK"
 _SHORTCODE = re.compile(r"\[(\[?)(\w[\w-]*)([^\]]*?)(/?)\](?:(.*?)\[/\2\])?(\]?)", re.DOTALL)
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 # Kept as they are: Markdown has no word for them.
@@ -150,7 +150,7 @@ def _gallery(attrs: dict[str, str], conversion: Conversion) -> str:
     return "\n\n".join(figures)
 
 
-class _Converter(MarkdownConverter):  # type: ignore[misc]
+class _Converter(MarkdownConverter):
     """markdownify with our links and images, and HTML kept where Markdown has no word."""
 
     def __init__(self, conversion: Conversion, **options: Any) -> None:
@@ -162,7 +162,7 @@ class _Converter(MarkdownConverter):  # type: ignore[misc]
         href = el.get("href")
         if isinstance(href, str):
             el["href"] = self.conversion.rewrite_link(href)
-        return str(super().convert_a(el, text, parent_tags))
+        return str(cast(Any, super()).convert_a(el, text, parent_tags))
 
     def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         """An image from posts/images/ when we have it, with its alt text."""
@@ -171,7 +171,7 @@ class _Converter(MarkdownConverter):  # type: ignore[misc]
             el["src"] = self.conversion.rewrite_image(src)
         if not el.get("alt"):
             self.conversion.note(f"image {el.get('src')} has no alt text")
-        return str(super().convert_img(el, text, {*parent_tags} - {"_inline"}))
+        return str(cast(Any, super()).convert_img(el, text, {*parent_tags} - {"_inline"}))
 
     def convert_figure(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         """A figure's content; its caption an emphasised line under it."""
@@ -198,12 +198,9 @@ for _tag in _DROPPED:
 
 def to_markdown(html: str, conversion: Conversion) -> str:
     """Post content (classic or block editor) as Markdown for a post file."""
-    if has_blocks(html):
-        html = _BLOCK_COMMENT.sub("", html)
-    else:
-        html = autop(html)
+    html = _BLOCK_COMMENT.sub("", html) if has_blocks(html) else autop(html)
     html = _NOTEASER.sub("", html)
-    html = _MORE.sub(f"<p>{MORE_TOKEN}</p>", html)
+    html = _MORE.sub(f"<p>{MORE_MARK}</p>", html)
     html = shortcodes(html, conversion)
     converter = _Converter(
         conversion,
@@ -214,7 +211,7 @@ def to_markdown(html: str, conversion: Conversion) -> str:
         escape_misc=False,
     )
     markdown = converter.convert(html)
-    markdown = markdown.replace(MORE_TOKEN, "<!--more-->")
+    markdown = markdown.replace(MORE_MARK, "<!--more-->")
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 
 

@@ -8,10 +8,10 @@ memory bounded by the largest single item, however many there are.
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError

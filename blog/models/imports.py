@@ -55,9 +55,7 @@ class ImportedFile(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     """A post file an import wrote: found again by its source id, and left alone once edited."""
 
     __tablename__ = "imported_files"
-    __table_args__ = (
-        UniqueConstraint("source", "source_id", name="uq_imported_files_source_id"),
-    )
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_imported_files_source_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
