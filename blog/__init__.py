@@ -74,12 +74,14 @@ def register_blueprints(app: Flask) -> None:
     # The factory loads the areas, not `import blog`: see the module docstring.
     from blog.auth import init_auth
     from blog.comments import views as comment_views
+    from blog.importers.claims import init_claims
     from blog.mail import init_mail
     from blog.moderation import views as moderation_views
     from blog.reader import comment_feeds, feeds, views
     from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
+    init_claims(app)
     init_auth(app)
     app.register_blueprint(comment_views.bp)
     app.register_blueprint(feeds.bp)

@@ -209,6 +209,7 @@ def to_markdown(html: str, conversion: Conversion) -> str:
         code_language="",
         strip_document="strip",
         escape_misc=False,
+        escape_underscores=False,  # Python-Markdown ignores underscores inside words
     )
     markdown = converter.convert(html)
     markdown = markdown.replace(MORE_MARK, "<!--more-->")

@@ -336,6 +336,9 @@ class WordPressImport:
                 redirects.append(old_links.Redirect(f"/?page_id={post_id}", post_uid=entry.uid))
         for slug in self.site.categories:
             name = self._category(slug, self.site.categories[slug][0])
+            if not term_slug(name).replace("/", ""):
+                self.report.note(f"category {name!r}", "no letters a URL here can spell: no link")
+                continue
             new = f"/category/{term_slug(name)}/"
             term_id = self.site.term_ids.get(("category", slug))
             if term_id:
@@ -344,6 +347,9 @@ class WordPressImport:
             if old != new:
                 redirects.append(old_links.Redirect(old, target=new))
         for slug, name in self.site.tags.items():
+            if not term_slug(name):
+                self.report.note(f"tag {name!r}", "no letters a URL here can spell: no link")
+                continue
             new = f"/tag/{term_slug(name)}/"
             redirects.append(old_links.Redirect(f"/?tag={slug}", target=new))
             if f"/tag/{unquote(slug)}/" != new:
