@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from blog.importers.disqus import import_disqus
 from blog.importers.report import ImportReport
 from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
 from blog.importers.wxr import ImportFileError
@@ -72,4 +73,19 @@ def import_wordpress_command(
             report = import_wordpress(options, bar.update)
         except ImportFileError as exc:
             raise click.ClickException(f"{exc}. Nothing was changed.") from exc
+    _print(report)
+
+
+@import_group.command("disqus")
+@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
+def import_disqus_command(export: Path, dry_run: bool) -> None:
+    """Import a Disqus export's comments onto the posts their threads' URLs name."""
+    _ready()
+    if not export.is_file():
+        raise click.ClickException(f"{export}: no such file")
+    try:
+        report = import_disqus(export, dry_run)
+    except ImportFileError as exc:
+        raise click.ClickException(f"{exc}. Nothing was changed.") from exc
     _print(report)

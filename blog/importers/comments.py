@@ -95,7 +95,9 @@ class CommentWriter:
     def write(self, post_id: int, comments: list[IncomingComment]) -> dict[str, int]:
         """Insert new comments, update changed ones, parents before replies: counts by outcome."""
         counts = {"added": 0, "updated": 0, "unchanged": 0, "orphaned": 0}
-        known = self.existing([c.source_id for c in comments])
+        # Parents imported in an earlier batch are found too (Disqus lists posts by time).
+        parents = [c.parent_source_id for c in comments if c.parent_source_id]
+        known = self.existing([c.source_id for c in comments] + parents)
         placed: dict[str, tuple[int, int]] = {sid: (v[0], v[2]) for sid, v in known.items()}
         pending = sorted(comments, key=lambda c: c.created_at)
         while pending:
@@ -144,8 +146,13 @@ class CommentWriter:
             "status": comment.status,
             "depth": depth,
             "created_at": comment.created_at,
+            # A comment deleted there keeps its place for its replies, nothing of its writer.
+            "deleted_at": comment.created_at if comment.status is CommentStatus.DELETED else None,
         }
         email = comment.author_email.strip().lower()[:320] if comment.author_email else None
+        if comment.status is CommentStatus.DELETED:
+            values.update(author_name="", author_url=None, body="", body_html="")
+            email = None
         if self.dry_run:
             placed[comment.source_id] = (0, depth)
             return "updated" if before else "added"
