@@ -10,7 +10,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from blog.clock import utcnow
 from blog.importers.disqus import import_disqus
+from blog.importers.export import export_wordpress
 from blog.importers.report import ImportReport
 from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
 from blog.importers.wxr import ImportFileError
@@ -89,3 +91,19 @@ def import_disqus_command(export: Path, dry_run: bool) -> None:
     except ImportFileError as exc:
         raise click.ClickException(f"{exc}. Nothing was changed.") from exc
     _print(report)
+
+
+@export_group.command("wordpress")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--site-url", help="The blog's address, when BLOG_SITE_URL is not set.")
+def export_wordpress_command(target: Path, site_url: str | None) -> None:
+    """Write every post, page, term and comment as a WordPress export (WXR 1.2) to TARGET."""
+    _ready()
+    cfg = current_app.config
+    base = site_url or cfg["SITE_URL"]
+    if not base:
+        raise click.ClickException("set BLOG_SITE_URL or pass --site-url: links need an address")
+    counts = export_wordpress(
+        target, cfg["POSTS_DIR"], base, cfg["SITE_TITLE"], ZoneInfo(cfg["TIMEZONE"]), utcnow()
+    )
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()) + f" written to {target}")

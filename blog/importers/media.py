@@ -18,7 +18,8 @@ from blog.content.images import IMAGE_SUFFIXES
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 10.0
-_UPLOADS = re.compile(r"/wp-content/uploads/(.+)$")
+# WordPress's uploads, and the images of a blog like this one (what `export wordpress` lists).
+_UPLOADS = re.compile(r"/(?:wp-content/uploads|media/images)/(.+)$")
 
 
 @dataclass
