@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, tuple_
+from sqlalchemy import insert, select, tuple_
 
 from blog.comments.rules import body_hash
 from blog.content.comment_markup import normalise_text, render_comment
@@ -68,6 +68,16 @@ def post_ids(uids: Iterable[str]) -> dict[str, int]:
     return dict(db.session.execute(select(Post.uid, Post.id).where(Post.uid.in_(wanted))).all())
 
 
+@dataclass(frozen=True)
+class _NewRow:
+    """A comment to insert: its columns, and what its import record keeps."""
+
+    source_id: str
+    values: dict[str, Any]
+    email: str | None
+    digest: str
+
+
 class CommentWriter:
     """Upserts the comments of one source, post by post, in the caller's transaction."""
 
@@ -93,7 +103,11 @@ class CommentWriter:
         return {sid: (cid, digest, depth) for sid, cid, digest, depth in rows}
 
     def write(self, post_id: int, comments: list[IncomingComment]) -> dict[str, int]:
-        """Insert new comments, update changed ones, parents before replies: counts by outcome."""
+        """Insert new comments, update changed ones, parents before replies: counts by outcome.
+
+        Each round inserts, in one statement, the comments whose parents are in place: a
+        thread takes as many statements as it is deep, not one per comment.
+        """
         counts = {"added": 0, "updated": 0, "unchanged": 0, "orphaned": 0}
         # Parents imported in an earlier batch are found too (Disqus lists posts by time).
         parents = [c.parent_source_id for c in comments if c.parent_source_id]
@@ -101,22 +115,52 @@ class CommentWriter:
         placed: dict[str, tuple[int, int]] = {sid: (v[0], v[2]) for sid, v in known.items()}
         pending = sorted(comments, key=lambda c: c.created_at)
         while pending:
-            waiting = []
+            waiting: list[IncomingComment] = []
+            new: list[_NewRow] = []
+            unplaced = {c.source_id for c in pending}
             for comment in pending:
                 parent = comment.parent_source_id
-                if parent and parent not in placed and any(c.source_id == parent for c in pending):
-                    waiting.append(comment)  # its parent comes later in the file
+                if parent and parent not in placed and parent in unplaced:
+                    waiting.append(comment)  # its parent is not in place yet
                     continue
                 if parent and parent not in placed:
                     counts["orphaned"] += 1  # its parent is not in the export: top level
                     parent = None
-                counts[self._one(post_id, comment, parent, placed, known)] += 1
+                counts[self._one(post_id, comment, parent, placed, known, new)] += 1
             if len(waiting) == len(pending):  # a loop of parents: break it at the top
                 for comment in waiting:
-                    counts[self._one(post_id, comment, None, placed, known)] += 1
-                break
+                    counts[self._one(post_id, comment, None, placed, known, new)] += 1
+                waiting = []
+            self._insert(new, placed)
             pending = waiting
         return counts
+
+    def _insert(self, new: list[_NewRow], placed: dict[str, tuple[int, int]]) -> None:
+        if not new:
+            return
+        if self.dry_run:
+            placed.update({row.source_id: (0, row.values["depth"]) for row in new})
+            return
+        statement = insert(Comment.__table__).returning(
+            Comment.__table__.c.id, sort_by_parameter_order=True
+        )
+        ids = db.session.execute(statement, [row.values for row in new]).scalars().all()
+        db.session.execute(
+            insert(ImportedComment.__table__),
+            [
+                {
+                    "comment_id": comment_id,
+                    "source": self.source,
+                    "source_id": row.source_id,
+                    "author_email": row.email,
+                    "source_hash": row.digest,
+                }
+                for comment_id, row in zip(ids, new, strict=True)
+            ],
+        )
+        placed.update(
+            {row.source_id: (i, row.values["depth"]) for i, row in zip(ids, new, strict=True)}
+        )
 
     def _one(
         self,
@@ -125,6 +169,7 @@ class CommentWriter:
         parent: str | None,
         placed: dict[str, tuple[int, int]],
         known: dict[str, tuple[int, str, int]],
+        new: list[_NewRow],
     ) -> str:
         parent_row = placed.get(parent) if parent else None
         depth = parent_row[1] + 1 if parent_row else 0
@@ -153,28 +198,11 @@ class CommentWriter:
         if comment.status is CommentStatus.DELETED:
             values.update(author_name="", author_url=None, body="", body_html="")
             email = None
-        if self.dry_run:
-            placed[comment.source_id] = (0, depth)
-            return "updated" if before else "added"
         if before is None:
-            result = cast(
-                CursorResult[Any], db.session.execute(insert(Comment.__table__).values(**values))
-            )
-            key = result.inserted_primary_key
-            if key is None:  # every supported database reports it
-                raise RuntimeError("the database did not report the new comment's id")
-            comment_id = int(key[0])
-            db.session.add(
-                ImportedComment(
-                    comment_id=comment_id,
-                    source=self.source,
-                    source_id=comment.source_id,
-                    author_email=email,
-                    source_hash=digest,
-                )
-            )
-            placed[comment.source_id] = (comment_id, depth)
+            new.append(_NewRow(comment.source_id, values, email, digest))
             return "added"
+        if self.dry_run:
+            return "updated"
         row = db.session.get(Comment, before[0])
         imported = db.session.get(ImportedComment, before[0])
         if row is None or imported is None:

@@ -32,6 +32,7 @@ _MORE = re.compile(r"<!--more(?:\s[^>]*)?-->", re.IGNORECASE)
 _NOTEASER = re.compile(r"<!--noteaser-->", re.IGNORECASE)
 MORE_MARK = "WPIMPORTMOREMARK"
 _SHORTCODE = re.compile(r"\[(\[?)(\w[\w-]*)([^\]]*?)(/?)\](?:(.*?)\[/\2\])?(\]?)", re.DOTALL)
+_CODE = re.compile(r"(<pre[\s>].*?</pre>|<code[\s>].*?</code>)", re.IGNORECASE | re.DOTALL)
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 # Kept as they are: Markdown has no word for them.
 _KEPT_AS_HTML = ("video", "audio", "iframe", "embed", "object", "svg", "details")
@@ -128,10 +129,13 @@ def shortcodes(text: str, conversion: Conversion) -> str:
         if name == "embed" and body:
             url = body.strip()
             return f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
-        conversion.note(f"shortcode [{match.group(2)}] kept as text")
+        if attrs or body is not None:  # a plugin's shortcode, not a word in brackets
+            conversion.note(f"shortcode [{match.group(2)}] kept as text")
         return match.group(0)
 
-    return _SHORTCODE.sub(replace, text)
+    # Code shows its brackets as they are.
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else _SHORTCODE.sub(replace, p) for i, p in enumerate(parts))
 
 
 def _gallery(attrs: dict[str, str], conversion: Conversion) -> str:
@@ -216,8 +220,16 @@ def to_markdown(html: str, conversion: Conversion) -> str:
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 
 
+# Text in which neither HTML nor Markdown could see markup: it is already its own Markdown.
+_PLAIN = re.compile(r"[^<>&*_`#\[\]\\|~=+]*")
+_LIST_START = re.compile(r"^\s*(?:[-+]|\d+[.)])\s", re.MULTILINE)
+
+
 def comment_markdown(html: str, conversion: Conversion) -> str:
     """A comment's text (HTML with paragraphs by blank lines, as WordPress keeps it)."""
+    if _PLAIN.fullmatch(html) and not _LIST_START.search(html):
+        paragraphs = re.split(r"\n\s*\n", html.replace("\r\n", "\n").strip())
+        return "\n\n".join(p.strip() for p in paragraphs if p.strip())
     converter = _Converter(
         conversion, heading_style="ATX", bullets="-", strip_document="strip", escape_misc=False
     )

@@ -67,8 +67,13 @@ class FileWriter:
         self.taken = {p.name for p in posts_dir.glob("*.md")} if posts_dir.is_dir() else set()
 
     def write(self, source_id: str, wanted_name: str, text: str) -> Outcome:
-        """Write one post's file (or say what would happen); the session records it."""
-        problems = tuple(str(p) for p in parse_post_text(wanted_name, text, self.zone)[1])
+        """Write one post's file (or say what would happen); the session records it.
+
+        A dry run checks the text as the sync would; a real run leaves that to the sync.
+        """
+        problems: tuple[str, ...] = ()
+        if self.dry_run:
+            problems = tuple(str(p) for p in parse_post_text(wanted_name, text, self.zone)[1])
         record = self.records.get(source_id)
         name = record.file if record is not None else self._free_name(wanted_name, source_id)
         path = self.posts_dir / name
