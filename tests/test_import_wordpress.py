@@ -157,6 +157,7 @@ def test_every_item_in_the_database_and_on_the_site(
     assert (grace.depth, ada.depth, grace_again.depth) == (0, 1, 2)
     assert grace.post_id == classic_id and grace.user_id is None
     assert grace.author_url == "https://grace.example.com/"
+    assert ada.author_url is None  # her website was the old blog itself
     assert "<script" not in grace.body_html and "<strong>agree</strong>" in grace.body_html
     assert by_author["Linus"][0].status is CommentStatus.PENDING
     assert by_author["Troll"][0].status is CommentStatus.TRASH

@@ -322,11 +322,18 @@ class WordPressImport:
             parent_source_id=comment.parent if comment.parent != "0" else None,
             author_name=comment.author,
             author_email=comment.email or None,
-            author_url=web_address(comment.url),
+            author_url=self._website(comment.url),
             body=body,
             status=status,
             created_at=comment.date_gmt or self._from_local(comment.date_local),
         )
+
+    def _website(self, url: str) -> str | None:
+        """A commenter's website; none for one on the old site itself (the author's own)."""
+        found = web_address(url)
+        if found is None or urlsplit(found).netloc.lower() in self.links.old_hosts:
+            return None
+        return found
 
     def _write_redirects(self) -> None:
         redirects = []
