@@ -11,11 +11,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from blog.content.frontmatter import load_front_matter, parse_post_file, split_front_matter
 from blog.extensions import db
-from blog.models import Comment, CommentStatus, ImportedComment, OldLink, Post, PostStatus
+from blog.models import (
+    Comment,
+    CommentStatus,
+    ImportedComment,
+    ImportedFile,
+    OldLink,
+    Post,
+    PostStatus,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wordpress"
 WXR = FIXTURES / "blog.wxr"
@@ -355,3 +363,21 @@ def test_uploads_missing_keeps_the_old_url(
     text = (posts_dir / CLASSIC).read_text(encoding="utf-8")
     assert "](https://old.example.org/wp-content/uploads/2019/06/handshake-300x200.png)" in text
     shutil.rmtree(empty)
+
+
+def test_files_of_an_import_that_stopped_midway_are_adopted(
+    app: Flask, runner: FlaskCliRunner, posts_dir: Path
+) -> None:
+    run_import(runner, WXR)
+    names = sorted(p.name for p in posts_dir.glob("*.md"))
+    # As if the import had stopped after writing the files, before recording them.
+    with app.app_context():
+        db.session.execute(delete(ImportedFile))
+        db.session.commit()
+
+    output = run_import(runner, WXR)
+
+    assert "6 posts unchanged" in output and "edited here" not in output
+    assert sorted(p.name for p in posts_dir.glob("*.md")) == names
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ImportedFile)) == 9

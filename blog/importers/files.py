@@ -52,6 +52,14 @@ class Outcome:
     problems: tuple[str, ...] = ()
 
 
+def _uid(text: str) -> str:
+    """The `id` a post text written by post_text carries."""
+    for line in text.splitlines():
+        if line.startswith("id: "):
+            return line[4:]
+    return ""
+
+
 class FileWriter:
     """Writes the posts of one source into posts/, remembering what it wrote."""
 
@@ -75,12 +83,22 @@ class FileWriter:
         if self.dry_run:
             problems = tuple(str(p) for p in parse_post_text(wanted_name, text, self.zone)[1])
         record = self.records.get(source_id)
-        name = record.file if record is not None else self._free_name(wanted_name, source_id)
+        uid = f"\nid: {_uid(text)}\n"
+        wanted = self.posts_dir / wanted_name
+        if record is None and wanted.is_file() and uid in wanted.read_text(encoding="utf-8"):
+            # Written by an import whose record was lost (it stopped before committing).
+            name = wanted_name
+            ours = True
+        else:
+            name = record.file if record is not None else self._free_name(wanted_name, source_id)
+            ours = record is not None
         path = self.posts_dir / name
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current == text:
             status = "unchanged"
-        elif current is not None and (record is None or text_hash(current) != record.written_hash):
+        elif current is not None and (
+            not ours or (record is not None and text_hash(current) != record.written_hash)
+        ):
             return Outcome(name, "kept", problems)
         else:
             status = "updated" if current is not None else "added"

@@ -44,6 +44,7 @@ COMMENT_STATUSES = {
 PINGBACK_TYPES = ("pingback", "trackback")
 # Comments are written this many at a time, each batch one transaction.
 COMMENT_BATCH = 500
+POST_BATCH = 200
 # Told how many more bytes of the file were read: each pass reads it once, three in all.
 Progress = Callable[[int], None]
 PASSES = 3
@@ -183,24 +184,36 @@ class WordPressImport:
         writer = FileWriter(
             self.options.posts_dir, self.source, self.options.zone, self.options.dry_run
         )
-        with write_transaction():
-            for item in self._items():
-                entry = self.entries.get(item.post_id)
-                if entry is None:
-                    if item.post_type not in ("attachment", *CONTENT_TYPES):
-                        self.report.count(f"{item.post_type} items skipped")
-                    elif item.status == "trash":
-                        self.report.count("binned posts skipped")
-                    continue
-                label = f"{entry.kind} {item.post_id} {item.title!r}"
-                fields, body, remark = self._post(item, entry, label)
-                name = Path(entry.new_path.strip("/").replace("/", "-") + ".md").name
-                outcome = writer.write(str(item.post_id), name, post_text(fields, body, remark))
-                self.report.count(f"{entry.kind}s {outcome.status}")
-                if outcome.status == "kept":
-                    self.report.note(label, f"{outcome.file} was edited here: kept as it is")
-                for problem in outcome.problems:
-                    self.report.note(label, problem)
+        # Committed every few hundred posts: a long import never holds the write lock long.
+        items = self._items()
+        while True:
+            with write_transaction():
+                written = 0
+                for item in items:
+                    written += self._write_post(writer, item)
+                    if written >= POST_BATCH:
+                        break
+                else:
+                    return
+
+    def _write_post(self, writer: FileWriter, item: WxrItem) -> int:
+        entry = self.entries.get(item.post_id)
+        if entry is None:
+            if item.post_type not in ("attachment", *CONTENT_TYPES):
+                self.report.count(f"{item.post_type} items skipped")
+            elif item.status == "trash":
+                self.report.count("binned posts skipped")
+            return 0
+        label = f"{entry.kind} {item.post_id} {item.title!r}"
+        fields, body, remark = self._post(item, entry, label)
+        name = Path(entry.new_path.strip("/").replace("/", "-") + ".md").name
+        outcome = writer.write(str(item.post_id), name, post_text(fields, body, remark))
+        self.report.count(f"{entry.kind}s {outcome.status}")
+        if outcome.status == "kept":
+            self.report.note(label, f"{outcome.file} was edited here: kept as it is")
+        for problem in outcome.problems:
+            self.report.note(label, problem)
+        return 1
 
     def _post(self, item: WxrItem, entry: _Entry, label: str) -> tuple[dict[str, Any], str, str]:
         conversion = Conversion(self.links.rewrite, self._image, self.attachments)
