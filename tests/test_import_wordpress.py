@@ -207,6 +207,10 @@ def test_every_item_in_the_database_and_on_the_site(
         ("/?tag=resumes", "/tag/resumes/"),
         ("/?feed=rss2", "/feed/"),
         ("/?feed=comments-rss2", "/comments/feed/"),
+        (
+            "/2019/06/making-true-connections/feed/",
+            "/2019/06/10/making-true-connections/feed/",
+        ),
     ],
 )
 def test_old_links_redirect(app: Flask, runner: FlaskCliRunner, old: str, new: str) -> None:
