@@ -3,8 +3,9 @@
 Writes the benchmark's corpus (bench/corpus.py) twice over: as post files, for a cold sync,
 and as a WXR file of the same posts in WordPress's classic-editor form with M comments per
 post (threaded, some held, some spam). Each is run in a fresh interpreter on a fresh SQLite
-database: the cold sync, then the import of the WXR at a quarter and at the full size, with the
-time and peak memory of each. The import's memory should stay flat as the file grows.
+database: the cold sync, then a dry run and the import of the WXR at a quarter and at the full
+size, with the time and peak memory of each. The dry run's memory (reading and converting the
+file, without the sync) should stay flat as the file grows.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def task(name: str, wxr: Path | None) -> dict[str, Any]:
             counts: dict[str, int] = {"added": len(run_sync().added)}
         else:
             assert wxr is not None
-            options = ImportOptions(wxr, app.config["POSTS_DIR"], ZoneInfo(app.config["TIMEZONE"]))
+            zone = ZoneInfo(app.config["TIMEZONE"])
+            # A dry run reads, checks and converts everything, writes nothing, syncs nothing:
+            # its memory is the import's own, apart from the sync's.
+            options = ImportOptions(wxr, app.config["POSTS_DIR"], zone, dry_run=name == "dry-run")
             counts = dict(import_wordpress(options).counts)
         seconds = time.perf_counter() - began
         db.engine.dispose()
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.import_wxr")
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=10, help="comments per post")
-    parser.add_argument("--task", choices=["sync", "import"], help=argparse.SUPPRESS)
+    parser.add_argument("--task", choices=["sync", "import", "dry-run"], help=argparse.SUPPRESS)
     parser.add_argument("--wxr", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.task:
@@ -182,7 +186,11 @@ def main(argv: list[str] | None = None) -> int:
             (folder / "posts").mkdir(parents=True)
             wxr = root / f"{label}.wxr"
             size = write_wxr(wxr, posts, options.comments)
-            results[f"import_{label}"] = {"wxr_mib": size / 2**20, **_child("import", folder, wxr)}
+            results[f"dry_run_{label}"] = {
+                "wxr_mib": size / 2**20,
+                **_child("dry-run", folder, wxr),
+            }
+            results[f"import_{label}"] = _child("import", folder, wxr)
         print(json.dumps(results, indent=2))
     return 0
 

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, cast
+from urllib.parse import urlsplit
 
+import nh3
 from bs4 import Tag
 from markdownify import MarkdownConverter
 
@@ -36,6 +38,21 @@ _CODE = re.compile(r"(<pre[\s>].*?</pre>|<code[\s>].*?</code>)", re.IGNORECASE |
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 # Kept as they are: Markdown has no word for them.
 _KEPT_AS_HTML = ("video", "audio", "iframe", "embed", "object", "svg", "details")
+# What is kept as HTML keeps only what shows media: no handlers, no script, http(s) sources.
+_MEDIA = {"src", "width", "height", "title"}
+_KEPT_CLEANER = nh3.Cleaner(
+    tags={"video", "audio", "source", "track", "iframe", "details", "summary", "p", "a", "em"},
+    attributes={
+        "video": _MEDIA | {"controls", "poster", "loop", "muted", "preload", "playsinline"},
+        "audio": {"src", "controls", "loop", "preload"},
+        "source": {"src", "type"},
+        "track": {"src", "kind", "srclang", "label"},
+        "iframe": _MEDIA | {"allow", "allowfullscreen", "loading", "referrerpolicy"},
+        "a": {"href"},
+    },
+    url_schemes={"http", "https"},
+    link_rel=None,
+)
 _DROPPED = ("script", "style", "form", "input", "button", "select", "textarea", "noscript")
 
 
@@ -56,8 +73,8 @@ def autop(text: str) -> str:
     text = _PRE.sub(keep, text)
     text = _BLOCK_OPEN.sub(r"\n\n\1", text)
     text = _BLOCK_CLOSE.sub(r"\1\n\n", text)
-    text = re.sub(r"(\[(?:caption|gallery|embed)[^\]]*\])", r"\n\n\1", text)
-    text = re.sub(r"(\[/(?:caption|embed)\])", r"\1\n\n", text)
+    text = re.sub(r"(?<!\[)(\[(?:caption|gallery|embed)[^\]]*\])(?!\])", r"\n\n\1", text)
+    text = re.sub(r"(?<!\[)(\[/(?:caption|embed)\])(?!\])", r"\1\n\n", text)
     text = _MORE.sub(lambda m: f"\n\n{m.group(0)}\n\n", text)
     chunks = [c.strip() for c in re.split(r"\n\s*\n", text) if c.strip()]
     out = []
@@ -165,6 +182,10 @@ class _Converter(MarkdownConverter):
         """A link, pointing at the new permalink when it was to the old site."""
         href = el.get("href")
         if isinstance(href, str):
+            scheme = urlsplit(href.strip()).scheme.lower()
+            if scheme not in ("", "http", "https", "mailto"):
+                self.conversion.note(f"a {scheme}: link left as plain text")
+                return text
             el["href"] = self.conversion.rewrite_link(href)
         return str(cast(Any, super()).convert_a(el, text, parent_tags))
 
@@ -172,6 +193,9 @@ class _Converter(MarkdownConverter):
         """An image from posts/images/ when we have it, with its alt text."""
         src = el.get("src")
         if isinstance(src, str):
+            if urlsplit(src.strip()).scheme.lower() not in ("", "http", "https"):
+                self.conversion.note("an image from a data: or other non-web address left out")
+                return ""
             el["src"] = self.conversion.rewrite_image(src)
         if not el.get("alt"):
             self.conversion.note(f"image {el.get('src')} has no alt text")
@@ -186,8 +210,12 @@ class _Converter(MarkdownConverter):
         return f"\n\n*{text.strip()}*\n\n" if text.strip() else ""
 
     def _kept(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        kept = _KEPT_CLEANER.clean(str(el)).strip()
+        if not kept or (el.name == "iframe" and "src=" not in kept):
+            self.conversion.note(f"<{el.name}> left out")
+            return ""
         self.conversion.note(f"<{el.name}> kept as HTML")
-        return f"\n\n{el}\n\n"
+        return f"\n\n{kept}\n\n"
 
     def _dropped(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         self.conversion.note(f"<{el.name}> left out")
