@@ -14,6 +14,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, ImportedComment, User
 from tests.support.auth_helpers import logged_in, serve_site
+from tests.support.moderation_helpers import MODERATORS, add_moderator, csrf_token, log_in
 from tests.support.oauth_site import OAuthSite
 
 QUIRKS = Path(__file__).parent / "fixtures" / "wordpress" / "quirks.wxr"
@@ -125,3 +126,26 @@ def test_a_deleted_account_takes_the_email_and_a_reimport_brings_nothing_back(
     assert "comments added" not in output and "comments updated" not in output
     comment = rows(site.app)["100"]
     assert (comment.user_id, comment.author_name) == (None, "Deleted user")
+
+
+def test_the_moderation_queue_holds_the_imported_statuses(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(MODERATORS=MODERATORS)
+    import_quirks(app)
+    client = app.test_client()
+    log_in(client, add_moderator(app))
+
+    spam_tab = client.get("/admin/comments?status=spam").get_data(as_text=True)
+    trash_tab = client.get("/admin/comments?status=trash").get_data(as_text=True)
+
+    assert "Cheap watches" in spam_tab and "Alice was here" not in spam_tab
+    assert "Binned with its post once." in trash_tab
+    spam = rows(app)["103"]
+    approved = client.post(
+        f"/admin/comments/{spam.id}/approve", data={"csrf_token": csrf_token(client)}
+    )
+    assert approved.status_code in (302, 303)
+    assert rows(app)["103"].status is CommentStatus.APPROVED
+    page = client.get("/2010/03/03/old-times-new/").get_data(as_text=True)
+    assert "Cheap watches" in page
