@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.import_wxr")
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=10, help="comments per post")
+    parser.add_argument("--no-sync", action="store_true", help="leave out the cold sync")
+    parser.add_argument("--full-only", action="store_true", help="leave out the quarter size")
     parser.add_argument("--task", choices=["sync", "import", "dry-run"], help=argparse.SUPPRESS)
     parser.add_argument("--wxr", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -178,10 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as scratch:
         root = Path(scratch)
         results: dict[str, Any] = {"posts": options.posts, "comments": options.comments}
-        sync_dir = root / "sync"
-        write_corpus(sync_dir / "posts", options.posts)
-        results["cold_sync"] = _child("sync", sync_dir, None)
-        for label, posts in (("quarter", options.posts // 4), ("full", options.posts)):
+        if not options.no_sync:
+            sync_dir = root / "sync"
+            write_corpus(sync_dir / "posts", options.posts)
+            results["cold_sync"] = _child("sync", sync_dir, None)
+        sizes = [("quarter", options.posts // 4), ("full", options.posts)]
+        for label, posts in sizes[1:] if options.full_only else sizes:
             folder = root / label
             (folder / "posts").mkdir(parents=True)
             wxr = root / f"{label}.wxr"
