@@ -11,12 +11,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from blog.clock import utcnow
-from blog.importers.disqus import import_disqus
-from blog.importers.export import export_wordpress
 from blog.importers.report import ImportReport
-from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
 from blog.importers.wxr import ImportFileError
 from blog.publishing.hooks import schema_ready
+
+# The importers themselves load inside their commands: every app imports this module (to list
+# the commands), and the HTML parser and HTTP stack they use cost about half a second at each
+# start (python -X importtime) for commands run once in a blog's life.
 
 import_group = AppGroup("import", help="Bring posts and comments from WordPress or Disqus.")
 export_group = AppGroup("export", help="Write the blog out in another platform's format.")
@@ -56,6 +57,9 @@ def import_wordpress_command(
     export: Path, dry_run: bool, uploads: Path | None, download_media: bool, pingbacks: str
 ) -> None:
     """Import a WordPress export (Tools > Export > All content): posts, pages, comments."""
+    # bs4 and requests, about half a second at every start otherwise (see above).
+    from blog.importers.wordpress import PASSES, ImportOptions, import_wordpress
+
     _ready()
     if not export.is_file():
         raise click.ClickException(f"{export}: no such file")
@@ -83,6 +87,9 @@ def import_wordpress_command(
 @click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
 def import_disqus_command(export: Path, dry_run: bool) -> None:
     """Import a Disqus export's comments onto the posts their threads' URLs name."""
+    # bs4, about a third of a second at every start otherwise (see above).
+    from blog.importers.disqus import import_disqus
+
     _ready()
     if not export.is_file():
         raise click.ClickException(f"{export}: no such file")
@@ -98,6 +105,9 @@ def import_disqus_command(export: Path, dry_run: bool) -> None:
 @click.option("--site-url", help="The blog's address, when BLOG_SITE_URL is not set.")
 def export_wordpress_command(target: Path, site_url: str | None) -> None:
     """Write every post, page, term and comment as a WordPress export (WXR 1.2) to TARGET."""
+    # Loaded with the importers, for a command run once (see above).
+    from blog.importers.export import export_wordpress
+
     _ready()
     cfg = current_app.config
     base = site_url or cfg["SITE_URL"]
