@@ -385,3 +385,22 @@ def test_files_of_an_import_that_stopped_midway_are_adopted(
     assert sorted(p.name for p in posts_dir.glob("*.md")) == names
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ImportedFile)) == 9
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/?p=%00", "/?cat=%00x", "/?tag=" + "x" * 3000, "/?page_id=%ED%A0%80", "/?p=1%27%20OR%201=1"],
+)
+def test_hostile_old_link_queries_are_answered_calmly(
+    app: Flask, runner: FlaskCliRunner, query: str
+) -> None:
+    run_import(runner, WXR)
+    assert app.test_client().get(query).status_code in (200, 400, 404)
+
+
+@pytest.mark.parametrize("path", ["/%00/", "/x%00y/feed/", "/" + "a/" * 400])
+def test_hostile_old_paths_are_answered_calmly(
+    app: Flask, runner: FlaskCliRunner, path: str
+) -> None:
+    run_import(runner, WXR)
+    assert app.test_client().get(path).status_code in (400, 404)
