@@ -20,6 +20,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "wordpress"
 
 
 def invoke(runner: FlaskCliRunner, *args: str) -> str:
+    """Run `flask blog ...`; it must succeed; its output."""
     result = runner.invoke(args=["blog", *args])
     assert result.exit_code == 0, result.output
     return result.output
@@ -45,6 +46,7 @@ def blog_contents(app: Flask) -> tuple[set[tuple[Any, ...]], list[tuple[Any, ...
         by_id = {c.id: c for c in comments}
 
         def key(c: Comment) -> tuple[str, str, datetime]:
+            """A comment as another blog knows it: post, writer, time."""
             return (c.post.path, c.author_name, c.created_at)
 
         rows = [

@@ -30,12 +30,14 @@ PERMALINK = "/2019/06/10/making-true-connections/"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module."""
     with launch_chromium() as launched:
         yield launched
 
 
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """The contexts a test opens, closed at its end."""
     opened: list[BrowserContext] = []
     yield opened
     for context in opened:

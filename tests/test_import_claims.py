@@ -22,16 +22,19 @@ QUIRKS = Path(__file__).parent / "fixtures" / "wordpress" / "quirks.wxr"
 
 @pytest.fixture
 def site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSite]:
+    """The blog and the local identity provider over real HTTP."""
     yield from serve_site(make_app)
 
 
 def import_quirks(app: Flask) -> str:
+    """Import the hand-made WXR 1.1 file; its output."""
     result = app.test_cli_runner().invoke(args=["blog", "import", "wordpress", str(QUIRKS)])
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def rows(app: Flask) -> dict[str, Comment]:
+    """The imported comments by their source id."""
     with app.app_context():
         found = {
             source_id: comment

@@ -10,6 +10,7 @@ from blog.importers.convert import Conversion, Media, autop, comment_markdown, t
 
 
 def conversion() -> Conversion:
+    """Links to /2019/06/x/ move to /new/; images to images/; one attachment."""
     return Conversion(
         rewrite_link=lambda href: href.replace("https://old.example.org/2019/06/x/", "/new/"),
         rewrite_image=lambda src: "images/" + src.rsplit("/", 1)[-1],

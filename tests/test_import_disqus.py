@@ -17,12 +17,14 @@ DISQUS = FIXTURES / "disqus" / "comments.xml"
 
 
 def invoke(runner: FlaskCliRunner, kind: str, path: Path, *more: str) -> str:
+    """Run an import; it must succeed; its output."""
     result = runner.invoke(args=["blog", "import", kind, str(path), *more])
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def disqus_rows(app: Flask) -> dict[str, tuple[Comment, str | None]]:
+    """The Disqus comments by their Disqus id, with the email kept for each."""
     with app.app_context():
         found = {
             source_id: (comment, email)

@@ -22,6 +22,7 @@ class OldSite(BaseHTTPRequestHandler):
     """The old WordPress site's uploads: one image, one page that claims an image's name."""
 
     def do_GET(self) -> None:
+        """The image, the page in an image's name, or a 404."""
         if self.path.endswith("/photo.png"):
             body, kind = PNG, "image/png"
         elif self.path.endswith("/fake.png"):
@@ -41,6 +42,7 @@ class OldSite(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def old_site() -> Iterator[str]:
+    """The old site, served on 127.0.0.1; its host:port."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), OldSite)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -50,6 +52,7 @@ def old_site() -> Iterator[str]:
 
 
 def wxr(host: str) -> str:
+    """An export of one post whose images are on the old site."""
     uploads = f"http://{host}/wp-content/uploads/2020/01"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"

@@ -49,6 +49,7 @@ def front(path: Path) -> dict[str, object]:
 
 
 def comments_by_author(app: Flask) -> dict[str, list[Comment]]:
+    """Every comment, oldest first, by its writer's name."""
     with app.app_context():
         rows = db.session.scalars(select(Comment).order_by(Comment.created_at)).all()
         db.session.expunge_all()

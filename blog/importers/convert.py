@@ -67,6 +67,7 @@ def autop(text: str) -> str:
     kept: list[str] = []
 
     def keep(match: re.Match[str]) -> str:
+        """Set a <pre> aside, leaving a placeholder wpautop passes over."""
         kept.append(match.group(0))
         return f"<wpimportpre{len(kept) - 1}></wpimportpre>"
 
@@ -132,6 +133,7 @@ def shortcodes(text: str, conversion: Conversion) -> str:
     """`[caption]` and `[gallery]` as figures; `[embed]` as a link; others kept and noted."""
 
     def replace(match: re.Match[str]) -> str:
+        """One shortcode as HTML, or as it was."""
         if match.group(1) == "[" and match.group(6) == "]":
             return match.group(0)[1:-1]  # [[escaped]] shortcodes are literal text
         name, attrs, body = match.group(2).lower(), _attributes(match.group(3)), match.group(5)
