@@ -3,13 +3,15 @@ by the old site's `/?p=ID` link; at a phone's width and a desktop's, light and d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from tests.support.auth_helpers import SESSION_COOKIE, logged_in, serve_site, session_cookie
 from tests.support.browser import (
     axe_violations,
     describe_violations,
@@ -18,6 +20,7 @@ from tests.support.browser import (
     screenshot,
 )
 from tests.support.live import LiveServer
+from tests.support.oauth_site import OAuthSite
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
@@ -108,3 +111,42 @@ def test_an_old_link_opens_the_imported_post_with_its_conversation(
     found = axe_violations(page)
     assert not found, describe_violations(found)
     assert console == [], f"console errors: {console}"
+
+
+@pytest.fixture
+def site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSite]:
+    """The blog and the local identity provider over real HTTP."""
+    yield from serve_site(make_app)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_account_page_lists_claimed_comments(
+    site: OAuthSite, browser: Browser, contexts: list[BrowserContext], scheme: str, width: int
+) -> None:
+    quirks = FIXTURES / "quirks.wxr"
+    imported = site.app.test_cli_runner().invoke(args=["blog", "import", "wordpress", str(quirks)])
+    assert imported.exit_code == 0, imported.output
+    http, _page = logged_in(site, "google", "alice")
+    context = browser.new_context(
+        color_scheme=scheme,  # type: ignore[arg-type]
+        viewport={"width": width, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    context.route("**/*", local_only)
+    context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": session_cookie(http) or "", "url": site.url}]
+    )
+    contexts.append(context)
+    page = context.new_page()
+
+    response = page.goto(site.url + "/account/")
+
+    assert response is not None and response.status == 200
+    listed = page.locator("ul.imported-comments li")
+    assert listed.count() == 1
+    assert listed.first.inner_text().startswith("Old times & new, March 4, 2010")
+    shot = screenshot(page, f"account-claimed-{width}-{scheme}")
+    assert shot.stat().st_size > 10_000
+    found = axe_violations(page)
+    assert not found, describe_violations(found)
