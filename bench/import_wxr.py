@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comments", type=int, default=10, help="comments per post")
     parser.add_argument("--no-sync", action="store_true", help="leave out the cold sync")
     parser.add_argument("--full-only", action="store_true", help="leave out the quarter size")
+    parser.add_argument("--sync-only", action="store_true", help="only the cold sync")
     parser.add_argument("--task", choices=["sync", "import", "dry-run"], help=argparse.SUPPRESS)
     parser.add_argument("--wxr", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             write_corpus(sync_dir / "posts", options.posts)
             results["cold_sync"] = _child("sync", sync_dir, None)
         sizes = [("quarter", options.posts // 4), ("full", options.posts)]
+        if options.sync_only:
+            sizes = []
         for label, posts in sizes[1:] if options.full_only else sizes:
             folder = root / label
             (folder / "posts").mkdir(parents=True)
