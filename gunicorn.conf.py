@@ -1,5 +1,6 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app` (every value can be overridden)."""
 
+import logging
 import os
 
 from gunicorn.glogging import Logger
@@ -35,6 +36,11 @@ class AppLogsRequests(Logger):
     def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
         """Log nothing: the app has logged the request."""
 
+
+# The logging HOWTO's own optimisation: the line names neither the thread nor the
+# multiprocessing process, so no record needs to look them up (the process id stays).
+logging.logThreads = False
+logging.logMultiprocessing = False
 
 logger_class = AppLogsRequests
 errorlog = "-"

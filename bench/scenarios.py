@@ -101,6 +101,17 @@ def comments_page(bench: Bench) -> None:
     bench.measure_page("post + 100 comments", ESSAY_PATH)
 
 
+LONG_THREAD_PAGE = "post + 5,000 comments, first page"
+
+
+def long_thread_page(bench: Bench) -> None:
+    """A post with 5,000 comments, first page of its thread, anonymous, no page cache."""
+    out = bench.task("seed-long-thread").out
+    bench.result.details["long_thread"] = out
+    bench.stop_servers()
+    bench.measure_page(LONG_THREAD_PAGE, out["path"])
+
+
 def comments_page_cached(bench: Bench) -> None:
     """The same page from the full-page cache (in process)."""
     bench.measure_page("post + 100 comments, page cache on", ESSAY_PATH, BLOG_PAGE_CACHE="1")
@@ -287,6 +298,7 @@ SCENARIOS: list[Scenario] = [
     post_page_cached,
     seed_comments,
     comments_page,
+    long_thread_page,
     comments_page_cached,
     comments_page_nginx,
     comments_page_logged_in,

@@ -81,6 +81,7 @@ def seed_comments() -> dict[str, Any]:
 
     app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
     writers = []
+    liked_by: list[int] = []
     with app.app_context():
         now = utcnow()
         essay = db.session.query(Post).filter_by(slug=ESSAY_SLUG).one()
@@ -123,15 +124,44 @@ def seed_comments() -> dict[str, Any]:
                 session.update({"_user_id": user.get_id(), "_fresh": True, "provider": "x"})
                 token = generate_csrf()
                 writers.append({"cookie": serializer.dumps(dict(session)), "csrf_token": token})
+            liked_by.append(user.id)
+        likes = _seed_likes(essay.id, [r.id for r in readers] + liked_by, parents, now)
         essay_id = essay.id
         db.engine.dispose()
     return {
         "post_id": essay_id,
         "comments": COMMENTS_ON_ESSAY,
+        "likes": likes,
         "form_started": started,
         "cookie_name": app.config["SESSION_COOKIE_NAME"],
         "writers": writers,
     }
+
+
+def _seed_likes(post_id: int, user_ids: list[int], comments: list[Any], now: Any) -> int:
+    """Likes on the essay and on its comments, as a lively post has: each reader likes the
+    essay and about one comment in four, the logged-in writers among them (their own state)."""
+    # Imported here like every task's: the module loads before the app's settings are set.
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Like
+
+    rows = []
+    for n, user_id in enumerate(user_ids):
+        liked = [None] + [c.id for i, c in enumerate(comments) if (i + n) % 4 == 0]
+        rows += [
+            {
+                "post_id": post_id,
+                "comment_id": comment_id,
+                "comment_key": comment_id or 0,
+                "user_id": user_id,
+                "created_at": now,
+            }
+            for comment_id in liked
+        ]
+    with write_transaction():
+        db.session.execute(Like.__table__.insert(), rows)
+    return len(rows)
 
 
 COMMENTS_PER_POST = int(os.environ.get("BENCH_COMMENTS_PER_POST", "10"))
@@ -191,6 +221,72 @@ def seed_bulk_comments() -> dict[str, Any]:
     return {"comments": len(rows)}
 
 
+LONG_THREAD = 5000
+
+
+def seed_long_thread() -> dict[str, Any]:
+    """5,000 approved comments (a third of them replies) on the oldest synthetic post."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    # Imported here, as every task does: the bench's own process never loads the blog.
+    from blog import create_app
+    from blog.clock import utcnow
+    from blog.comments.rules import body_hash
+    from blog.content.comment_markup import render_comment
+    from blog.database import write_transaction
+    from blog.extensions import db
+    from blog.models import Comment, CommentStatus, Post, PostLayout
+
+    app = create_app({"SYNC_ON_START": False, "SYNC_ON_REQUEST": False})
+    with app.app_context():
+        now = utcnow()
+        post = db.session.scalars(
+            select(Post)
+            .where(Post.layout == PostLayout.POST, Post.slug != ESSAY_SLUG)
+            .order_by(Post.published_at, Post.id)
+            .limit(1)
+        ).one()
+        html = render_comment(
+            "Long thread comment NUMBER: a **real** conversation about [trust]"
+            "(https://example.com/NUMBER) and the people in between."
+        )
+        roots = [n for n in range(LONG_THREAD) if n % 3 != 2]
+
+        def row(n: int, parent: int | None, depth: int) -> dict[str, Any]:
+            text = f"Long thread comment {n}"
+            return {
+                "post_id": post.id,
+                "parent_id": parent,
+                "parent_key": parent or 0,
+                "body_hash": body_hash(text),
+                "author_name": f"Reader {n % 40}",
+                "body": text,
+                "body_html": html.replace("NUMBER", str(n)),
+                "status": CommentStatus.APPROVED,
+                "depth": depth,
+                "created_at": now - timedelta(minutes=LONG_THREAD - n),
+            }
+
+        with write_transaction():
+            db.session.execute(insert(Comment), [row(n, None, 0) for n in roots])
+        root_ids = db.session.scalars(
+            select(Comment.id)
+            .where(Comment.post_id == post.id, Comment.parent_id.is_(None))
+            .order_by(Comment.created_at)
+        ).all()
+        replies = [
+            row(n, root_ids[i], 1)
+            for i, n in enumerate(n for n in range(LONG_THREAD) if n % 3 == 2)
+        ]
+        with write_transaction():
+            db.session.execute(insert(Comment), replies)
+        path = post.path
+        db.engine.dispose()
+    return {"path": path, "comments": len(roots) + len(replies)}
+
+
 def count_comments() -> dict[str, Any]:
     """Comment ids and bodies in the database, to check that no accepted comment was lost."""
     from sqlalchemy import select
@@ -210,6 +306,7 @@ TASKS = {
     "cold-sync": cold_sync,
     "warm-start": warm_start,
     "seed-comments": seed_comments,
+    "seed-long-thread": seed_long_thread,
     "count-comments": count_comments,
     "seed-bulk-comments": seed_bulk_comments,
 }

@@ -73,21 +73,27 @@ def register_blueprints(app: Flask) -> None:
     """Attach every area's blueprint."""
     # The factory loads the areas, not `import blog`: see the module docstring.
     from blog.auth import init_auth
+    from blog.comments import reaction_views
     from blog.comments import views as comment_views
     from blog.importers.claims import init_claims
     from blog.mail import init_mail
-    from blog.moderation import views as moderation_views
-    from blog.reader import comment_feeds, feeds, views
+    from blog.moderation import notes_views, report_views
+    from blog.reader import authors, comment_feeds, feeds, media, views
     from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
     init_claims(app)
     init_auth(app)
     app.register_blueprint(comment_views.bp)
+    app.register_blueprint(reaction_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(authors.bp)
+    app.register_blueprint(media.bp)
     init_mail(app)
-    app.register_blueprint(moderation_views.bp)
+    # report_views adds the reports page and featuring to the admin blueprint.
+    app.register_blueprint(report_views.bp)
+    app.register_blueprint(notes_views.bp)
     app.register_blueprint(comment_feeds.bp)
     # Last: the rate limits wrap the login and comment views registered above.
     from blog.web.ratelimit import init_rate_limits

@@ -26,7 +26,7 @@ SETTINGS = frozenset(
         "BLOG_SYNC_ON_START", "BLOG_SYNC_ON_REQUEST", "BLOG_PAGE_MAX_AGE", "BLOG_PAGE_CACHE",
         "BLOG_PAGE_CACHE_BYTES", "BLOG_PAGE_CACHE_SECONDS", "BLOG_MEMO_BYTES",
         "BLOG_PAGE_CACHE_STATE_DIR", "BLOG_SQLITE_BUSY_TIMEOUT_MS", "BLOG_PROXY_HOPS",
-        "BLOG_TRUSTED_HOSTS", "BLOG_MAX_REQUEST_BYTES",
+        "BLOG_TRUSTED_HOSTS", "BLOG_MAX_REQUEST_BYTES", "BLOG_DERIVED_MEDIA_DIR",
         # Identity providers and comments (auth_settings).
         "BLOG_GOOGLE_CLIENT_ID", "BLOG_GOOGLE_CLIENT_SECRET", "BLOG_GOOGLE_METADATA_URL",
         "BLOG_X_CLIENT_ID", "BLOG_X_CLIENT_SECRET", "BLOG_X_SCOPE", "BLOG_X_AUTHORIZE_URL",
@@ -38,13 +38,14 @@ SETTINGS = frozenset(
         "BLOG_OIDC_AVATAR_HOSTS",
         "BLOG_DEV_IDP", "BLOG_DEV_IDP_URL", "BLOG_AUTH_TIMEOUT_SECONDS", "BLOG_MODERATORS",
         "BLOG_COMMENT_MAX_DEPTH", "BLOG_COMMENT_EDIT_MINUTES", "BLOG_COMMENT_MAX_CHARS",
+        "BLOG_COMMENTS_PER_PAGE", "BLOG_COMMENTS_ORDER",
         # Moderation, anti-spam, rate limits and mail (moderation_settings).
         "BLOG_MODERATION_HOLD", "BLOG_MODERATION_MAX_LINKS", "BLOG_MODERATION_WORDS",
         "BLOG_DISALLOWED_WORDS", "BLOG_MIN_FORM_SECONDS", "BLOG_FLOOD_SECONDS",
         "BLOG_COMMENTS_CLOSE_AFTER_DAYS", "BLOG_RATELIMIT_LOGIN", "BLOG_RATELIMIT_COMMENT",
         "BLOG_REDIS_URL", "BLOG_SMTP_HOST", "BLOG_SMTP_PORT", "BLOG_SMTP_TLS", "BLOG_SMTP_USER",
         "BLOG_SMTP_PASSWORD", "BLOG_SMTP_TIMEOUT_SECONDS", "BLOG_MAIL_FROM", "BLOG_AUTHOR_EMAIL",
-        "BLOG_MAIL_BACKGROUND",
+        "BLOG_MAIL_BACKGROUND", "BLOG_RATELIMIT_REACTION", "BLOG_REPORTS_TO_HOLD",
     }
 )  # fmt: skip
 # Facebook ends each Graph API version about two years after the next one comes out: move
@@ -78,6 +79,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, not {value}")
+    return value
 
 
 def _refuse_unknown_names(env: Mapping[str, str]) -> None:
@@ -167,6 +175,10 @@ def load_settings(
         # Default: beside an SQLite file, else instance/page-cache (see blog/cache).
         "PAGE_CACHE_STATE_DIR": Path(env["BLOG_PAGE_CACHE_STATE_DIR"])
         if env.get("BLOG_PAGE_CACHE_STATE_DIR")
+        else None,
+        # Share cards and scaled images drawn at sync time; default instance/derived.
+        "DERIVED_MEDIA_DIR": Path(env["BLOG_DERIVED_MEDIA_DIR"])
+        if env.get("BLOG_DERIVED_MEDIA_DIR")
         else None,
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "BLOG_SQLITE_BUSY_TIMEOUT_MS", 5000),
         "PROXY_HOPS": _int(env, "BLOG_PROXY_HOPS", 0),
@@ -288,7 +300,16 @@ def auth_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
         "COMMENT_MAX_DEPTH": _int(env, "BLOG_COMMENT_MAX_DEPTH", 5),
         "COMMENT_EDIT_MINUTES": _int(env, "BLOG_COMMENT_EDIT_MINUTES", 15),
         "COMMENT_MAX_CHARS": _int(env, "BLOG_COMMENT_MAX_CHARS", 5000),
+        "COMMENTS_PER_PAGE": _int(env, "BLOG_COMMENTS_PER_PAGE", 50),
+        "COMMENTS_ORDER": _comments_order(env),
     }
+
+
+def _comments_order(env: Mapping[str, str]) -> str:
+    order = env.get("BLOG_COMMENTS_ORDER", "oldest").strip().lower()
+    if order not in {"oldest", "newest"}:
+        raise ConfigError(f"BLOG_COMMENTS_ORDER must be oldest or newest, not {order!r}")
+    return order
 
 
 def _words(value: str) -> tuple[str, ...]:
@@ -313,6 +334,8 @@ def moderation_settings(env: Mapping[str, str], production: bool) -> dict[str, A
         "COMMENTS_CLOSE_AFTER_DAYS": _int(env, "BLOG_COMMENTS_CLOSE_AFTER_DAYS", 0),
         "RATELIMIT_LOGIN": env.get("BLOG_RATELIMIT_LOGIN", "30 per minute"),
         "RATELIMIT_COMMENT": env.get("BLOG_RATELIMIT_COMMENT", "60 per minute"),
+        "RATELIMIT_REACTION": env.get("BLOG_RATELIMIT_REACTION", "120 per minute"),
+        "REPORTS_TO_HOLD": _at_least_one(env, "BLOG_REPORTS_TO_HOLD", 3),
         "REDIS_URL": env.get("BLOG_REDIS_URL", ""),
         "SMTP_HOST": env.get("BLOG_SMTP_HOST", ""),
         "SMTP_PORT": _int(env, "BLOG_SMTP_PORT", 587 if tls == "starttls" else 25),

@@ -111,7 +111,7 @@ def test_full_dance_comment_reply_edit_delete_logout(site: OAuthSite, provider: 
 
     deleted = http.post(
         f"{site.url}/comments/{reply}/delete",
-        data={"csrf_token": site.csrf(page)},
+        data={"csrf_token": site.csrf(page), "confirm": "yes"},
         allow_redirects=False,
     )
     assert deleted.status_code == 303

@@ -237,7 +237,7 @@ def test_a_held_edit_goes_with_its_comment_and_its_writers_account(moderated: Fl
         LINKS + f" {deleted}",
         LINKS + f" {kept}",
     ]
-    data = form_data(alice.page(), f"/comments/{deleted}/delete")
+    data = {**form_data(alice.page(), f"/comments/{deleted}/delete"), "confirm": "yes"}
     assert alice.client.post(f"/comments/{deleted}/delete", data=data).status_code == 303
     assert held_edits(app) == [kept]
     with app.app_context():

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from blog.auth.devmode import dev_provider_settings
 from blog.clock import FrozenClock
+from blog.comments.editing import UNDO_MINUTES
 from blog.devidp import identity
 from blog.extensions import db
 from blog.models import Avatar, Comment, CommentDraft, User
@@ -74,7 +75,13 @@ def test_logged_out_post_page_is_one_cacheable_login_form(
     assert [b["value"] for b in buttons] == ["google", "x", "facebook"]
     legend = html.index("Please log in using one of these methods to post your comment:")
     assert html.index('action="/auth/start"') < legend < html.index("</form>", legend)
-    for name, label in (("google", "Google"), ("x", "X (Twitter)"), ("facebook", "Facebook")):
+    # Each in its brand's own words (the brand colours are in comments.css).
+    brand_words = (
+        ("google", "Sign in with Google"),
+        ("x", "Sign in with X"),
+        ("facebook", "Continue with Facebook"),
+    )
+    for name, label in brand_words:
         button = re.search(rf'<button[^>]*value="{name}"[^>]*>(.*?)</button>', html, re.S)
         assert button, name
         assert f'<img src="/static/img/{name}.svg"' in button.group(1)
@@ -146,7 +153,10 @@ def test_logged_in_page_is_private_and_every_form_has_a_token(site: OAuthSite) -
     http, page = logged_in(site, "x", "zoe")
     html = page.text
     assert "You are commenting using your X (Twitter) account." in html
-    assert re.search(r"Log Out</button>\s*/\s*<a href=\"/account/\">Change</a>", html)
+    change = re.search(
+        r'Log Out</button>\s*/\s*<a href="(/account/change\?next=[^"]+)">Change</a>', html
+    )
+    assert change and change.group(1).endswith("%23respond")
     assert "Post Comment" in html
     assert page.headers["Cache-Control"] == "private, no-store"
     parsed = parse(html)
@@ -365,7 +375,7 @@ def test_edit_within_fifteen_minutes_only(blog: Flask, clock: FrozenClock) -> No
     assert "Third version" not in zoe.page()
     # Deleting still works, any time.
     clock.advance(days=30)
-    delete = form_data(zoe.page(), f"/comments/{cid}/delete")
+    delete = {**form_data(zoe.page(), f"/comments/{cid}/delete"), "confirm": "yes"}
     deleted = zoe.client.post(f"/comments/{cid}/delete", data=delete, follow_redirects=True)
     assert deleted.status_code == 200
     assert comment_ids(zoe.page()) == []
@@ -386,7 +396,7 @@ def test_delete_leaves_a_placeholder_only_where_there_are_replies(blog: Flask) -
     assert f"/comments/{parent}/delete" not in comment_html(page, parent)
     page = alice.page()
     for cid in (parent, lonely):
-        data = form_data(page, f"/comments/{cid}/delete")
+        data = {**form_data(page, f"/comments/{cid}/delete"), "confirm": "yes"}
         gone = alice.client.post(f"/comments/{cid}/delete", data=data)
         assert gone.status_code == 303 and gone.headers["Location"] == ESSAY + "#comments"
     anonymous = blog.test_client()
@@ -399,18 +409,19 @@ def test_delete_leaves_a_placeholder_only_where_there_are_replies(blog: Flask) -
     assert "1 Comment" in html
     # Deleting the reply too removes the whole thread.
     removed = bob.client.post(
-        f"/comments/{reply}/delete", data=form_data(bob.page(), f"/comments/{reply}/delete")
+        f"/comments/{reply}/delete",
+        data={**form_data(bob.page(), f"/comments/{reply}/delete"), "confirm": "yes"},
     )
     assert removed.status_code == 303
     assert comment_ids(anonymous.get(ESSAY).text) == []
 
 
-def test_a_placeholder_keeps_nothing_of_its_writer(blog: Flask) -> None:
+def test_a_placeholder_keeps_nothing_of_its_writer(blog: Flask, clock: FrozenClock) -> None:
     alice = log_in(blog, "alice", "Alice Writer")
     bob = log_in(blog, "bob", "Bob", provider="x")
     parent = comment_id(alice.post("Parent by Alice"))
     reply = comment_id(bob.post("Reply by Bob", parent_id=parent))
-    data = form_data(alice.page(), f"/comments/{parent}/delete")
+    data = {**form_data(alice.page(), f"/comments/{parent}/delete"), "confirm": "yes"}
     assert alice.client.post(f"/comments/{parent}/delete", data=data).status_code == 303
     for page in (blog.test_client().get(ESSAY).text, alice.page(), bob.page()):
         placeholder = comment_html(page, parent)
@@ -418,6 +429,12 @@ def test_a_placeholder_keeps_nothing_of_its_writer(blog: Flask) -> None:
         assert "Alice" not in placeholder, placeholder
         assert f"/avatars/{alice.user_id}." not in placeholder
         assert "Reply by Bob" in comment_html(page, reply)
+    # The row keeps the text while the writer may undo; once that ends, the next write empties it.
+    with blog.app_context():
+        row = db.session.get(Comment, parent)
+        assert row is not None and row.body == "Parent by Alice"
+    clock.advance(minutes=UNDO_MINUTES, seconds=1)
+    comment_id(bob.post("A later comment, by which the undo window has closed"))
     with blog.app_context():
         row = db.session.get(Comment, parent)
         assert row is not None

@@ -50,10 +50,11 @@ ORIGIN = {"Origin": "http://blog.test"}
 # Every field a form of the blog has or a view reads (test_the_fuzz_knows_every_field keeps
 # this complete); sent in the query string of GET routes and in the body of the others.
 FIELDS = (
-    "List-Unsubscribe", "action", "comment", "confirm", "csrf_token", "do", "duration",
-    "form_started", "hide", "ids", "next", "page", "parent_id", "post_id", "provider", "reason",
+    "List-Unsubscribe", "action", "active", "comment", "comment_order", "confirm", "csrf_token",
+    "do", "duration", "form_started", "hide", "ids", "next", "note", "page", "paragraph",
+    "paragraph_id", "parent_id", "post_id", "private", "provider", "reason", "replies",
     "replytocom", "s", "signed_request", "status", "subscribe_email", "subscribe_posts",
-    "subscribe_thread", "website",
+    "subscribe_replies", "subscribe_thread", "subscription", "website",
 )  # fmt: skip
 # A form control's name in a template (<meta name=...> is no field).
 CONTROL = re.compile(r'<(?:input|textarea|select|button)\b[^>]*?\bname="([^"{]+)"')
@@ -75,11 +76,21 @@ OTHER_CORPORA = (
     "pat_xss_alert.txt",
 )
 # What an accepted request (a 2xx or 3xx answer) may add, by endpoint: a comment, and with it
-# a subscription and its confirmation mail; the login start keeps one draft per session.
+# a subscription and its confirmation mail; the login start and a preview keep one draft per
+# session.
 GROWTH = {
-    "comments.create": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
+    # A comment or a private note (never both), its subscriptions (thread, posts, replies),
+    # and its mail: the author's, a confirmation, the replied-to reader's.
+    "comments.create": {"comments": 1, "private_notes": 1, "subscriptions": 3, "mail_outbox": 3},
+    "notes.answer": {"comments": 1, "mail_outbox": 2},
+    "account.change_subscription": {"subscriptions": 1},
     "admin.reply": {"comments": 1, "subscriptions": 2, "mail_outbox": 2},
     "auth.start": {"comment_drafts": 1},
+    "reactions.like_post": {"likes": 1},
+    "reactions.like_comment": {"likes": 1},
+    "reactions.report": {"comment_reports": 1},
+    "admin.feature": {"featured_comments": 1},
+    "comments.preview": {"comment_drafts": 1},
 }
 
 
@@ -135,6 +146,7 @@ class Site:
             "ids": str(self.ids["comment"]),
             "duration": "7",
             "reason": "Fuzzing.",
+            "note": "A note from the fuzz.",
         }
 
     def send(self, role: str, method: str, url: str, data: dict[str, str]) -> TestResponse:
@@ -182,7 +194,9 @@ def url_with(rule: Rule, site: Site, part: str | None = None, text: str = "") ->
     values: dict[str, object] = {
         "comment_id": site.ids["comment"],
         "user_id": site.ids["reader"],
+        "post_id": site.ids["post"],
         "action": "approve",
+        "decision": "dismiss",
     }
     if part is None:
         return sample_url(rule, values)

@@ -71,7 +71,7 @@ def test_author_gets_each_new_comment_with_moderation_links(
     assert shown.subject == '[True Connections] New comment on "Making TRUE Connections"'
     assert "First thoughts on trust." in shown.body
     assert "approved and shown" in shown.body
-    assert "http://blog.test/2019/06/10/making-true-connections/#comment-" in shown.body
+    assert "http://blog.test/2019/06/10/making-true-connections/?comment=" in shown.body
     assert "http://blog.test/admin/comments?status=pending" in shown.body
     assert held.subject.startswith("[True Connections] Please moderate:")
     assert "held for moderation" in held.body and "A second, held one." in held.body

@@ -226,7 +226,9 @@ def test_edited_and_deleted_comments_show_on_the_next_anonymous_request(
     hit(app)
 
     token = csrf_token(reader.client)
-    deleted = reader.client.post(f"/comments/{cid}/delete", data={"csrf_token": token})
+    deleted = reader.client.post(
+        f"/comments/{cid}/delete", data={"csrf_token": token, "confirm": "yes"}
+    )
     assert deleted.status_code == 303
     page = fresh(app)
     assert f'id="comment-{cid}"' not in page and "Second thoughts" not in page

@@ -665,7 +665,11 @@ def test_a_post_has_article_meta_and_blogposting_json_ld(
     assert data["headline"] == "Rich Post"
     assert data["datePublished"] == "2024-05-01T09:30:00+00:00"
     assert data["dateModified"] == "2024-05-03T10:00:00+00:00"
-    assert data["author"] == {"@type": "Person", "name": "Jane Recruiter"}
+    assert data["author"] == {
+        "@type": "Person",
+        "name": "Jane Recruiter",
+        "url": f"{SITE}/author/jane-recruiter/",
+    }
     assert data["url"] == data["mainEntityOfPage"] == f"{SITE}/2024/05/01/rich/"
     assert data["keywords"] == ["trust"]
     assert data["articleSection"] == ["Recruiting"]
@@ -730,8 +734,8 @@ def test_essay_page_mirrors_the_wordpress_post(essay_page: lxml.html.HtmlElement
     assert text_of(css(meta, "time")[0]) == "June 10, 2019"
     assert css(meta, "time")[0].get("datetime") == "2019-06-10T09:00:00+00:00"
     assert text_of(css(meta, ".author")[0]) == "The Author"
-    assert [text_of(a) for a in css(meta, ".cat-links a")] == ["Recruiting"]
-    assert text_of(css(meta, ".reading-time")[0]) == "· 2 min read"  # 455 words
+    assert [text_of(a) for a in css(essay_page, ".entry-footer .cat-links a")] == ["Recruiting"]
+    assert text_of(css(meta, ".reading-time")[0]) == "2 min read"  # 455 words
     tags = [text_of(a) for a in css(essay_page, ".tags-links a")]
     assert {"networking", "trust"} <= set(tags)
     headings = [text_of(h) for h in essay_page.iter("h2", "h3")]

@@ -17,6 +17,7 @@ from tests.support.routes import STATE_CHANGING, route_table, routes
 # Each of these is defended otherwise, and tested where it lives.
 CSRF_EXEMPT = {
     "auth.start": "Origin / Sec-Fetch-Site check (tests/test_auth_security.py)",
+    "comments.preview": "Origin / Sec-Fetch-Site check (tests/test_comment_box.py)",
     "facebook.data_deletion": "signed_request HMAC (tests/test_facebook_deletion.py)",
     "mail.unsubscribe": "RFC 8058 one-click, signed token (tests/test_subscriptions.py)",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from blog.auth import account_views, facebook, views
+from blog.auth.menu import init_account_menu
 from blog.auth.session import SignedCookieSessions
 from blog.extensions import db, login_manager
 from blog.models import User
@@ -26,6 +27,7 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(facebook.bp)
+    init_account_menu(app)
 
 
 @login_manager.user_loader

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +70,28 @@ def idp_config_for(idp_url: str, site_urls: list[str], **extra: Any) -> IdpConfi
     return IdpConfig(base_url=idp_url, clients=clients, **extra)
 
 
+class IdpOnFirstRequest:
+    """The identity provider's WSGI app, built when it is first asked for.
+
+    Most development and test apps never log anyone in; building the provider (its own Flask
+    app and routes) for each of them would cost every test that merely serves a page.
+    """
+
+    def __init__(self, config: IdpConfig) -> None:
+        self.config = config
+        self._app: Flask | None = None
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Serve the request from the provider, building it first if needed."""
+        with self._lock:
+            if self._app is None:
+                self._app = create_idp_app(self.config)
+        return self._app(environ, start_response)
+
+
 def enable_dev_idp(app: Flask) -> None:
     """Mount the identity provider under /devidp and point the providers at it."""
     if app.config.get("PRODUCTION"):
@@ -85,5 +109,5 @@ def enable_dev_idp(app: Flask) -> None:
         **app.config["AUTH_PROVIDERS"],
         **dev_provider_settings(idp_url),
     }
-    idp = create_idp_app(idp_config_for(idp_url, sites))
+    idp = IdpOnFirstRequest(idp_config_for(idp_url, sites))
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {DEV_PREFIX: idp})  # type: ignore[method-assign]

@@ -20,10 +20,14 @@ from blog.models import (
     Comment,
     CommentDraft,
     CommentEdit,
+    CommentReport,
+    CommentStatus,
     ImportedComment,
+    Like,
     MailMessage,
     MailStatus,
     Post,
+    PrivateNote,
     Subscription,
     User,
 )
@@ -39,6 +43,10 @@ ON_DELETION = {
     "comments": "kept in their threads without user, name, provider or IP hash",
     "comment_drafts": "theirs deleted",
     "comment_edits": "deleted: an edit no moderator approved was never published",
+    "likes": "deleted: theirs, of posts and comments (the counts drop)",
+    "comment_reports": "deleted: theirs (a comment they helped hold stays held for a moderator)",
+    "featured_comments": "kept: the author's choice; the comment it pins is anonymised",
+    "private_notes": "deleted: their notes to the author, which were never public",
     "subscriptions": "deleted: those they made, and any to their addresses",
     "mail_outbox": "deleted: mail to their addresses; unsent mail to an address they typed",
     "deletion_requests": "kept: a hash of the Facebook id and the code its status page shows",
@@ -98,6 +106,11 @@ def erase(user_id: int, now: datetime) -> bool:
         )
     db.session.execute(delete(Subscription).where(_subscriptions_of(user_id, own)))
     db.session.execute(delete(CommentDraft).where(CommentDraft.user_id == user_id))
+    # Row by row: only the posts they liked go stale (a bulk DELETE names no post).
+    for like in db.session.scalars(select(Like).where(Like.user_id == user_id)):
+        db.session.delete(like)
+    db.session.execute(delete(CommentReport).where(CommentReport.user_id == user_id))
+    db.session.execute(delete(PrivateNote).where(PrivateNote.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
     # An empty source hash marks the row erased: a re-import leaves it alone.
@@ -105,6 +118,12 @@ def erase(user_id: int, now: datetime) -> bool:
         update(ImportedComment)
         .where(ImportedComment.comment_id.in_(written))
         .values(author_email=None, source_hash="")
+    )
+    # A comment they deleted keeps its text only while they may undo: nobody can any more.
+    db.session.execute(
+        update(Comment)
+        .where(Comment.user_id == user_id, Comment.status == CommentStatus.DELETED)
+        .values(body="", body_html="")
     )
     db.session.execute(
         update(Comment)
@@ -162,7 +181,10 @@ def export_data(user: User) -> dict[str, Any]:
         "comments": _comments(user.id),
         "drafts": _drafts(user.id),
         "subscriptions": _subscriptions(user.id, own),
+        "private_notes": _notes(user.id),
         "mail": _mail(own),
+        "likes": _likes(user.id),
+        "reports": _reports(user.id),
     }
 
 
@@ -208,6 +230,8 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "deleted_at": _iso(c.deleted_at),
             "edit_awaiting_moderation": held.get(c.id),
             "imported": _imported(imported.get(c.id)),
+            "paragraph": c.paragraph_id,
+            "paragraph_quote": c.paragraph_quote,
         }
         for c in comments
     ]
@@ -230,6 +254,56 @@ def imported_comments(user_id: int) -> list[tuple[Comment, str]]:
             .where(Comment.user_id == user_id)
             .order_by(Comment.created_at, Comment.id)
         ).all()
+    ]
+
+
+def _likes(user_id: int) -> list[dict[str, Any]]:
+    likes = db.session.scalars(
+        select(Like).where(Like.user_id == user_id).order_by(Like.created_at, Like.id)
+    )
+    return [
+        {
+            "post": _post_path(like.post_id),
+            "comment_id": like.comment_id,
+            "created_at": like.created_at.isoformat(),
+        }
+        for like in likes
+    ]
+
+
+def _reports(user_id: int) -> list[dict[str, Any]]:
+    reports = db.session.scalars(
+        select(CommentReport)
+        .where(CommentReport.user_id == user_id)
+        .order_by(CommentReport.created_at, CommentReport.id)
+    )
+    return [
+        {
+            "comment_id": r.comment_id,
+            "reason": r.reason.value,
+            "note": r.note,
+            "status": r.status.value,
+            "created_at": r.created_at.isoformat(),
+            "resolved_at": _iso(r.resolved_at),
+        }
+        for r in reports
+    ]
+
+
+def _notes(user_id: int) -> list[dict[str, Any]]:
+    notes = db.session.scalars(
+        select(PrivateNote).where(PrivateNote.user_id == user_id).order_by(PrivateNote.id)
+    )
+    return [
+        {
+            "post": _post_path(n.post_id),
+            "text": n.body,
+            "status": n.status.value,
+            "ip_hash": n.ip_hash,
+            "created_at": n.created_at.isoformat(),
+            "answered_at": _iso(n.answered_at),
+        }
+        for n in notes
     ]
 
 

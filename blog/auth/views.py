@@ -27,6 +27,7 @@ from blog.auth.session import (
     NEXT_KEY,
     PROVIDER_KEY,
     has_session_cookie,
+    pop_notice,
     safe_next,
     set_notice,
     viewer,
@@ -40,6 +41,10 @@ from blog.web.templating import absolute_url
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LINK_KEY = "link_user"
+# Where on the page a finished login lands: the comment box for a login from a post, nothing
+# for one from a login page (the admin area), which has no box.
+ANCHOR_KEY = "next_anchor"
+ANCHORS = frozenset({"", "#respond"})
 # Authlib keeps each started login (state, nonce, PKCE verifier) in the session under this prefix.
 STATE_PREFIX = "_state_"
 # Logins started but never finished (closed tab, denied, failed) that are kept: each one costs
@@ -90,6 +95,7 @@ def begin_login(name: str, next_path: str, anchor: str = "#respond") -> Response
 
     client = _client(name)
     session[NEXT_KEY] = next_path
+    session[ANCHOR_KEY] = anchor
     _forget_pending_logins(keep=MAX_PENDING_LOGINS - 1)
     try:
         return client.authorize_redirect(absolute_url(url_for("auth.callback", provider=name)))
@@ -114,12 +120,28 @@ def start() -> ResponseReturnValue:
     session.pop(LINK_KEY, None)
     post_id = parse_int(request.form.get("post_id"))
     body = request.form.get("comment", "")
-    if post_id is not None and db.session.get(Post, post_id) is not None:
+    if post_id is None:
+        return begin_login(name, next_path, anchor="")
+    if db.session.get(Post, post_id) is not None:
         # Kept even without a session cookie: the login gives the reader their session.
         save_draft(
             post_id, parse_int(request.form.get("parent_id")), body, utcnow(), starts_session=True
         )
     return begin_login(name, next_path)
+
+
+def login_page(next_path: str, status: int = 401) -> ResponseReturnValue:
+    """A page of login buttons that come back to `next_path` (a local path) once logged in."""
+    providers = [(name, provider_label(name)) for name in enabled_providers(current_app.config)]
+    dev = any(current_app.config["AUTH_PROVIDERS"][name].get("dev") for name, _ in providers)
+    html = render_template(
+        "account/login.html",
+        providers=providers,
+        dev_providers=dev,
+        next_path=safe_next(next_path),
+        notice=pop_notice(),
+    )
+    return make_response(html, status)
 
 
 @bp.get("/callback/<provider>")
@@ -136,6 +158,8 @@ def callback(provider: str) -> ResponseReturnValue:
     client = _client(provider)
     in_progress = has_session_cookie() and NEXT_KEY in session
     next_path = safe_next(session.get(NEXT_KEY)) if in_progress else "/"
+    anchor = session.get(ANCHOR_KEY, "#respond") if in_progress else ""
+    anchor = anchor if anchor in ANCHORS else "#respond"
     label = provider_label(provider)
     settings = current_app.config["AUTH_PROVIDERS"][provider]
     try:
@@ -154,15 +178,15 @@ def callback(provider: str) -> ResponseReturnValue:
         if session.pop(LINK_KEY, None) is not None:
             set_notice(message + " Your account is unchanged.")
             return _no_referrer(redirect(next_path, 303))
-        set_notice(message + _KEPT)
-        return _no_referrer(redirect(next_path + "#respond", 303))
-    return _no_referrer(_log_in(profile, next_path))
+        set_notice(message + (_KEPT if anchor else ""))
+        return _no_referrer(redirect(next_path + anchor, 303))
+    return _no_referrer(_log_in(profile, next_path, anchor))
 
 
 _KEPT = " Your comment is kept: you can try again or choose another way to log in."
 
 
-def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
+def _log_in(profile: Profile, next_path: str, anchor: str = "#respond") -> ResponseReturnValue:
     now = utcnow()
     link_user = session.get(LINK_KEY)
     current = viewer()
@@ -190,7 +214,7 @@ def _log_in(profile: Profile, next_path: str) -> ResponseReturnValue:
     fetch_avatar(user.id, profile, now)
     if linking:
         return redirect(url_for("account.home"), 303)
-    return redirect(next_path + "#respond", 303)
+    return redirect(next_path + anchor, 303)
 
 
 def _no_referrer(response: ResponseReturnValue) -> ResponseReturnValue:

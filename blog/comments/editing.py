@@ -124,12 +124,77 @@ def duplicate_of(comment: Comment, digest: str) -> int | None:
     )
 
 
+# How long a writer may take back the deletion of their own comment. Until then the comment
+# is deleted for every reader (status DELETED, deleted_at set) but keeps its text and name in
+# its row; after it, the next comment write empties the row as a moderator's deletion would.
+UNDO_MINUTES = 5
+# Rows emptied per write: a backlog is worked off a slice at a time, never in one long write.
+PURGE_BATCH = 50
+
+
 def delete_comment(comment_id: int, user: User, now: datetime) -> Comment:
-    """Remove the user's own comment; one with replies stays as a placeholder."""
+    """Delete the user's own comment, undoably for UNDO_MINUTES; a placeholder stays for replies."""
     with write_transaction():
         comment = owned_comment(comment_id, user)
-        make_placeholder(comment, now)
+        _drop_held_edit(comment.id)
+        comment.status = CommentStatus.DELETED
+        # Frees the text for the duplicate rule: writing it again is not a duplicate.
+        comment.body_hash = f"deleted-{comment.id}"
+        comment.deleted_at = now
     return comment
+
+
+def undo_window_open(comment: Comment, now: datetime) -> bool:
+    """Whether the writer may still take back this deletion."""
+    return (
+        comment.status is CommentStatus.DELETED
+        and comment.deleted_at is not None
+        and bool(comment.body)
+        and now - comment.deleted_at <= timedelta(minutes=UNDO_MINUTES)
+    )
+
+
+def undelete_comment(comment_id: int, user: User, status: CommentStatus, now: datetime) -> Comment:
+    """Take back a deletion within the undo window: the comment returns as it was, in `status`."""
+    with write_transaction():
+        comment = db.session.get(Comment, comment_id)
+        if comment is None or comment.user_id != user.id:
+            raise CommentRejected("That comment is not yours to change.", 404)
+        if not undo_window_open(comment, now):
+            raise CommentRejected(
+                f"That deletion can no longer be undone (it can for {UNDO_MINUTES} minutes).", 410
+            )
+        comment.status = status
+        comment.body_hash = body_hash(comment.body)
+        comment.deleted_at = None
+        try:
+            db.session.flush()
+        except IntegrityError as exc:
+            # The writer posted the same text in the same place after deleting this one.
+            raise CommentRejected(DUPLICATE_MESSAGE, 409) from exc
+    return comment
+
+
+def purge_deleted_text(now: datetime) -> int:
+    """Empty the rows of deletions whose undo window has closed; how many were emptied."""
+    cutoff = now - timedelta(minutes=UNDO_MINUTES)
+    due = (
+        select(Comment.id)
+        .where(
+            Comment.status == CommentStatus.DELETED,
+            Comment.deleted_at < cutoff,
+            Comment.author_name != "",
+        )
+        .limit(PURGE_BATCH)
+    )
+    ids = list(db.session.scalars(due))
+    if not ids:
+        return 0
+    with write_transaction():
+        for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids))):
+            if comment.status is CommentStatus.DELETED:
+                make_placeholder(comment, comment.deleted_at or now)
+    return len(ids)
 
 
 def make_placeholder(comment: Comment, now: datetime) -> None:

@@ -50,6 +50,8 @@ class Submission:
     # True when the caller knows the writer moderates; otherwise the service asks when it matters.
     is_moderator: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # The anchor of the post's paragraph the comment is about (a top-level comment only).
+    paragraph_id: str | None = None
 
 
 def body_hash(text: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from blog.auth.roles import is_moderator
+from blog.comments.paragraphs import paragraph_of
 from blog.comments.rules import (
     CommentRules,
     Submission,
@@ -31,6 +32,7 @@ from blog.comments.rules import (
 )
 from blog.comments.threads import CommentTarget
 from blog.content.comment_markup import normalise_text, render_comment
+from blog.content.paragraphs import quote_of
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Comment, CommentStatus, Identity, User
@@ -124,6 +126,8 @@ def create_comment(
             text, html, user.display_name, user.email, history.approved is not None, rules
         )
         status = initial_status(spam, hold, exempt() if spam or hold else False)
+        # Its words as they read now: the comment keeps them if the author edits the post.
+        paragraph = None if parent else paragraph_of(post.id, submission.paragraph_id)
         row = {
             "post_id": post.id,
             "parent_id": parent.id if parent else None,
@@ -138,6 +142,8 @@ def create_comment(
             "depth": parent.depth + 1 if parent else 0,
             "created_at": now,
             "ip_hash": ip_hash(submission.ip, ip_key),
+            "paragraph_id": paragraph.id if paragraph else None,
+            "paragraph_quote": quote_of(paragraph) if paragraph else None,
         }
         try:
             result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))

@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
 from blog.cache.memo import kept, link_base
+from blog.comments.paging import CommentPage
+from blog.comments.paragraphs import current_anchors
 from blog.comments.threads import (
     CommentTarget,
     ShownComment,
@@ -25,6 +27,20 @@ from blog.comments.threads import (
 from blog.models import CommentStatus
 from blog.models.base import SITE, post_tag
 from blog.web.templating import format_datetime, local_time
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationButton:
+    """One of a moderator's in-place actions on a held comment: a POST to the admin area."""
+
+    label: str
+    action: str
+    url: str
+    back: str  # where the moderator lands: the comment once approved, else the thread
+
+
+# The actions WordPress offers on a held comment in the thread, in its order.
+IN_PLACE_ACTIONS = (("Approve", "approve"), ("Spam", "spam"), ("Trash", "trash"))
 
 
 @dataclass(slots=True)
@@ -49,6 +65,10 @@ class CommentView:
     edit_url: str | None
     delete_url: str | None
     replies: list[CommentView] = field(default_factory=list)
+    quote: str | None = None  # the paragraph it is about, as it read
+    quote_url: str | None = None  # that paragraph's anchor while the post still has it
+    # A held comment shown to a moderator: the actions it can take on it, in place.
+    moderation: tuple[ModerationButton, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,9 @@ class ThreadContext:
     comments_open: bool
     max_depth: int
     can_edit: Callable[[ShownComment], bool]
+    anchors: frozenset[str] = frozenset()  # the post's paragraphs as it reads now
+    moderator: bool = False
+    post_path: str = ""
 
 
 def _avatar_src(comment: ShownComment, root: str) -> str:
@@ -78,12 +101,13 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
             views.append(_placeholder(c, build_thread(node.replies, ctx)))
             continue
         own = ctx.viewer_id is not None and c.user_id == ctx.viewer_id
+        pending = c.status is CommentStatus.PENDING
         views.append(
             CommentView(
                 id=c.id,
                 depth=c.depth,
                 deleted=False,
-                pending=c.status is CommentStatus.PENDING,
+                pending=pending,
                 edit_held=own and c.edit_held,
                 author_name=c.author_name,
                 author_url=c.author_url if c.user_id is None else None,
@@ -93,16 +117,32 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 time_text=format_datetime(c.created_at),
                 edited=c.edited_at is not None,
                 body_html=Markup(c.body_html),  # noqa: S704 - sanitised with nh3 when saved
-                can_reply=ctx.comments_open and c.depth + 1 < ctx.max_depth,
+                # A held comment is answered once it is shown (a moderator replies from the queue).
+                can_reply=ctx.comments_open and not pending and c.depth + 1 < ctx.max_depth,
                 own=own,
                 edit_url=url_for("comments.edit_form", comment_id=c.id)
                 if own and ctx.can_edit(c)
                 else None,
                 delete_url=url_for("comments.delete", comment_id=c.id) if own else None,
                 replies=build_thread(node.replies, ctx),
+                quote=c.paragraph_quote,
+                quote_url=f"#{c.paragraph_id}" if c.paragraph_id in ctx.anchors else None,
+                moderation=_moderation(c.id, ctx.post_path) if pending and ctx.moderator else (),
             )
         )
     return views
+
+
+def _moderation(comment_id: int, post_path: str) -> tuple[ModerationButton, ...]:
+    return tuple(
+        ModerationButton(
+            label,
+            action,
+            url_for("admin.act", comment_id=comment_id, action=action),
+            f"{post_path}#comment-{comment_id}" if action == "approve" else f"{post_path}#comments",
+        )
+        for label, action in IN_PLACE_ACTIONS
+    )
 
 
 def _placeholder(c: ShownComment, replies: list[CommentView]) -> CommentView:
@@ -151,29 +191,36 @@ def shown_thread(
     comments_open: bool,
     max_depth: int,
     can_edit: Callable[[ShownComment], bool],
+    page: CommentPage | None = None,
+    moderator: bool = False,
 ) -> ShownThread:
     """The post's rendered comments; kept and shared unless the viewer wrote some of them.
 
     It is kept under the post's tag and `site`: every write that changes a comment, its
     author's avatar or who has the Author badge moves one of them (each model's cache_tags),
-    in every process. The viewer's own comments carry their edit and delete forms, so a
-    thread with any of them is rendered afresh.
+    in every process. The viewer's own comments carry their edit and delete forms, and a
+    moderator's thread holds every held comment with its actions, so those are rendered afresh.
     """
 
     def render() -> ShownThread:
-        nodes = thread(post, viewer_id)
+        nodes = thread(post, viewer_id, page, moderator)
         ctx = ThreadContext(
             viewer_id=viewer_id,
             author_ids=frozenset(moderator_user_ids(_user_ids(nodes))),
             comments_open=comments_open,
             max_depth=max_depth,
             can_edit=can_edit,
+            anchors=current_anchors(post.id)
+            if any(row.paragraph_id for row in _rows(nodes))
+            else frozenset(),
+            moderator=moderator,
+            post_path=post.path,
         )
         return ShownThread(_render(nodes, ctx) if nodes else Markup(""), count_visible(nodes))
 
-    if viewer_id is not None and _wrote_here(post.id, viewer_id):
+    if viewer_id is not None and (moderator or _wrote_here(post.id, viewer_id)):
         return render()
-    key = ("thread", post.id, link_base(), comments_open, max_depth)
+    key = ("thread", post.id, link_base(), comments_open, max_depth, page)
     return kept(key, (SITE, post_tag(post.id)), render)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, false, func, select
 
+from blog.comments.paging import CommentOrder, CommentPage, page_roots, params, root_visible
 from blog.extensions import db
 from blog.models import Avatar, Comment, CommentEdit, CommentStatus
 
@@ -50,6 +52,8 @@ class ShownComment(NamedTuple):
     created_at: datetime
     edited_at: datetime | None
     avatar_digest: str | None
+    paragraph_id: str | None
+    paragraph_quote: str | None
     edit_held: bool  # an edit waits for a moderator (asked only on the viewer's own comments)
 
 
@@ -75,6 +79,8 @@ def _shown(edit_held: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
             Comment.created_at,
             Comment.edited_at,
             Avatar.digest,
+            Comment.paragraph_id,
+            Comment.paragraph_quote,
             edit_held,
         )
         .outerjoin(Avatar, Avatar.user_id == Comment.user_id)
@@ -97,17 +103,57 @@ _VIEWER_THREAD = _shown(
     | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == _VIEWER)),
 )
 
+# A moderator sees every held comment in place, as WordPress shows them, to act on it there.
+_MODERATOR_THREAD = _shown(
+    (Comment.user_id == _VIEWER)
+    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
+).where(
+    Comment.post_id == bindparam("post_id"),
+    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED, CommentStatus.PENDING]),
+)
 
-def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode]:
-    """The visible comment tree, oldest first: approved comments, the viewer's own held ones,
-    and deleted ones only where they have visible replies."""
+
+@functools.cache
+def _page_statement(order: CommentOrder, viewer: bool, moderator: bool) -> Select[*tuple[Any, ...]]:
+    # The page's top-level comments, then their replies down the parent index: the cost
+    # follows the page, not the thread.
+    roots = page_roots(order, viewer, moderator).cte("page_roots")
+    tree = select(roots.c.id).cte("page_tree", recursive=True)
+    tree = tree.union_all(
+        select(Comment.id).where(Comment.parent_id == tree.c.id, root_visible(viewer, moderator))
+    )
+    edit_held: ColumnElement[bool] = false()
+    if viewer:
+        edit_held = (Comment.user_id == _VIEWER) & exists().where(
+            CommentEdit.comment_id == Comment.id
+        ).correlate(Comment)
+    return _shown(edit_held).join(tree, tree.c.id == Comment.id)
+
+
+def thread(
+    post: CommentTarget,
+    viewer_id: int | None = None,
+    page: CommentPage | None = None,
+    moderator: bool = False,
+) -> list[ThreadNode]:
+    """The visible comment tree (one page of it when paged): approved comments, the viewer's
+    own held ones (a moderator's: every held one), and deleted ones only where they have
+    visible replies."""
     # On the connection: plain rows, without the ORM's per-row loading machinery.
     connection = db.session.connection()
-    if viewer_id is None:
+    if page is not None and page.paged:
+        viewer = viewer_id is not None
+        statement = _page_statement(page.order, viewer, moderator and viewer)
+        values = params(post.id, viewer_id, limit=page.per_page, offset=page.offset)
+        rows = connection.execute(statement, values).all()
+    elif viewer_id is None:
         rows = connection.execute(_PUBLIC_THREAD, {"post_id": post.id}).all()
+    elif moderator:
+        values = {"post_id": post.id, "viewer_id": viewer_id}
+        rows = connection.execute(_MODERATOR_THREAD, values).all()
     else:
-        params = {"post_id": post.id, "viewer_id": viewer_id}
-        rows = connection.execute(_VIEWER_THREAD, params).all()
+        values = {"post_id": post.id, "viewer_id": viewer_id}
+        rows = connection.execute(_VIEWER_THREAD, values).all()
     # SQLite answers the held-edit flag with 0 or 1.
     nodes = {row[0]: ThreadNode(ShownComment._make((*row[:-1], bool(row[-1])))) for row in rows}
     roots: list[ThreadNode] = []
@@ -116,6 +162,8 @@ def thread(post: CommentTarget, viewer_id: int | None = None) -> list[ThreadNode
         if node.comment.parent_id is not None and parent is None:
             continue  # replies under a hidden parent stay hidden
         (parent.replies if parent else roots).append(node)
+    if page is not None and page.order is CommentOrder.NEWEST:
+        roots.reverse()  # the replies under each stay oldest first, as a conversation reads
     return _prune(roots)
 
 

@@ -14,26 +14,37 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from blog.auth.drafts import discard_draft, save_draft
 from blog.auth.session import PROVIDER_KEY, set_notice, viewer
+from blog.auth.views import same_origin
 from blog.clock import utcnow
-from blog.comments import editing, service
+from blog.comments import editing, notes, service
 from blog.comments.form_timing import read_started
-from blog.comments.page import rules
+from blog.comments.page import UNDO_KEY, rules, undo_offer
+from blog.comments.paging import comment_path
 from blog.comments.rules import Submission
-from blog.extensions import db
+from blog.content.comment_markup import render_comment
+from blog.extensions import csrf, db
 from blog.mail.notify import comment_created
 from blog.mail.subscriptions import from_comment_form
-from blog.models import Avatar, Comment, CommentStatus, User
+from blog.models import Avatar, Comment, CommentStatus, NoteStatus, User
 from blog.reader import posts
 from blog.reader.post_page import post_page_response, post_shell
 from blog.web.formdata import parse_int
 
 bp = Blueprint("comments", __name__)
+PARAGRAPH_FIELD = "paragraph_id"
+PRIVATE_FIELD = "private"
+NOTE_SENT_NOTICE = (
+    "Your note went privately to the author. It is not shown on the blog; "
+    "you find it on your account page."
+)
+NOTE_SPAM_NOTICE = "Your note was marked as spam, so the author may not read it."
 HONEYPOT_FIELD = "website"
 LOG_IN_TO_POST = "Please log in to post your comment. It is kept below."
 SPAM_NOTICE = (
@@ -57,7 +68,14 @@ def _kept(
     if shell is None:
         abort(404, "That post does not exist (any more).")
     response = post_page_response(
-        shell, status, error=message, body=body, parent_id=parent_id, started=started
+        shell,
+        status,
+        error=message,
+        body=body,
+        parent_id=parent_id,
+        started=started,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD),
+        private=request.form.get(PRIVATE_FIELD) == "1",
     )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -98,7 +116,10 @@ def create() -> ResponseReturnValue:
         honeypot=request.form.get(HONEYPOT_FIELD, ""),
         form_started=read_started(request.form.get("form_started")),
         ip=request.remote_addr,
+        paragraph_id=request.form.get(PARAGRAPH_FIELD) or None,
     )
+    if request.form.get(PRIVATE_FIELD) == "1":
+        return _send_note(user, submission)
     try:
         comment = service.create_comment(
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
@@ -109,13 +130,30 @@ def create() -> ResponseReturnValue:
             abort(exc.status, exc.message)
         return kept
     discard_draft()
+    editing.purge_deleted_text(utcnow())
     from_comment_form(user, comment.post_id, request.form, utcnow())
-    comment_created(comment.id, comment.post_id, comment.status)
+    comment_created(comment.id, comment.post_id, comment.status, submission.parent_id)
     if comment.status is CommentStatus.SPAM:
         # No moderator's queue holds it: "awaiting moderation" would be untrue.
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, user.id), 303)
+
+
+def _send_note(user: User, submission: Submission) -> ResponseReturnValue:
+    """ "Send privately to the author": a note, never a comment; refused ones come back."""
+    try:
+        note = notes.send_note(
+            user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
+        )
+    except service.CommentRejected as exc:
+        kept = comment_kept(exc.status, exc.message, exc.retry_after)
+        if kept is None:
+            abort(exc.status, exc.message)
+        return kept
+    discard_draft()
+    set_notice(NOTE_SPAM_NOTICE if note.status is NoteStatus.SPAM else NOTE_SENT_NOTICE)
+    return redirect(f"{note.post.path}#respond", 303)
 
 
 def _session_provider() -> str | None:
@@ -159,7 +197,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
     # A held edit is told beside the comment, which shows its approved text meanwhile.
-    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+    return redirect(comment_path(comment.post.path, comment.id, comment.user_id), 303)
 
 
 def _edit_page(comment: Comment, status: int, message: str) -> Response:
@@ -183,13 +221,79 @@ def edit_kept(status: int, message: str) -> Response | None:
     return _edit_page(comment, status, message)
 
 
+@bp.get("/comments/<int:comment_id>/delete")
+def delete_form(comment_id: int) -> ResponseReturnValue:
+    """Ask before deleting: the page a Delete button leads to without JavaScript."""
+    comment = _own(comment_id)
+    html = render_template(
+        "comments/delete.html", comment=comment, undo_minutes=editing.UNDO_MINUTES
+    )
+    response = make_response(html)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.post("/comments/<int:comment_id>/delete")
 def delete(comment_id: int) -> ResponseReturnValue:
-    """Delete the reader's own comment (a placeholder stays where it has replies)."""
+    """Delete the reader's own comment once confirmed; it can be undone for a few minutes.
+
+    The thread's Delete button sends no confirmation: it leads to the question first (with
+    JavaScript, a dialog asks instead and sends it).
+    """
     comment = _own(comment_id)
-    path = comment.post.path
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("comments.delete_form", comment_id=comment.id), 303)
+    path, status = comment.post.path, comment.status
     editing.delete_comment(comment.id, comment.user, utcnow())  # type: ignore[arg-type]
+    session[UNDO_KEY] = {"comment": comment.id, "status": status.value}
+    editing.purge_deleted_text(utcnow())
     return redirect(f"{path}#comments", 303)
+
+
+@bp.post("/comments/<int:comment_id>/undelete")
+def undelete(comment_id: int) -> ResponseReturnValue:
+    """Take back a deletion made in this session, within the undo window."""
+    user = viewer()
+    if user is None:
+        abort(401, "Log in to change your comments.")
+    kept = undo_offer()
+    if kept is None or kept[0] != comment_id:
+        abort(404, "There is no deletion of that comment to undo here.")
+    try:
+        comment = editing.undelete_comment(comment_id, user, kept[1], utcnow())
+    except service.CommentRejected as exc:
+        session.pop(UNDO_KEY, None)
+        abort(exc.status, exc.message)
+    session.pop(UNDO_KEY, None)
+    set_notice("Your comment is back.")
+    return redirect(f"{comment.post.path}#comment-{comment.id}", 303)
+
+
+@bp.post("/comments/preview")
+@csrf.exempt  # the logged-out box is token-free; Origin is checked instead, as at the login start
+def preview() -> ResponseReturnValue:
+    """The post page with the comment rendered as it would be posted, and the text kept."""
+    if not same_origin():
+        abort(403, "Preview from the blog's own pages.")
+    post = _form_post()
+    if post is None:
+        abort(404, "That post does not exist (any more).")
+    shell = post_shell(post.slug, utcnow())
+    if shell is None:
+        abort(404, "That post does not exist (any more).")
+    body = request.form.get("comment", "")
+    parent_id = parse_int(request.form.get("parent_id"))
+    started = read_started(request.form.get("form_started"))
+    error, shown = None, None
+    try:
+        shown = Markup(render_comment(service.clean_body(body, rules())))  # noqa: S704 - nh3
+    except service.CommentRejected as exc:
+        error = exc.message
+    if viewer() is not None:
+        save_draft(post.id, parent_id, body, utcnow(), started)
+    return post_page_response(
+        shell, 200, error=error, body=body, parent_id=parent_id, started=started, preview=shown
+    )
 
 
 @bp.get("/avatars/<int:user_id>.png")

@@ -55,3 +55,11 @@ def image_resolver(posts_dir: Path) -> ImageResolver:
         return ImageInfo(url=MEDIA_URL + rel, width=size[0], height=size[1])
 
     return resolve
+
+
+def image_size(posts_dir: Path, relative: str) -> tuple[int, int] | None:
+    """Width and height of an image beside the posts; None when it is missing or not a raster."""
+    path = safe_media_path(posts_dir, relative.removeprefix("./"))
+    if path is None:
+        return None
+    return _size(path, path.stat().st_mtime_ns)

@@ -14,6 +14,7 @@ from blog.clock import utcnow
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.mail.outbox import already_sent_notice, enqueue, site_url
+from blog.mail.replies import has_reply_subscriber, notify_reply
 from blog.mail.subscriptions import unsubscribe_url
 from blog.models import (
     Comment,
@@ -49,6 +50,12 @@ def _render(template: str, **context: Any) -> str:
     return text.strip() + "\n"
 
 
+def comment_link(post_path: str, comment_id: int) -> str:
+    """A comment's link in a mail: the post asked for it, so it lands on the page that shows
+    it when the mail is read, however many comments came since (blog/reader/post_page.py)."""
+    return f"{post_path}?comment={comment_id}#comment-{comment_id}"
+
+
 def _subject(text: str) -> str:
     return f"[{current_app.config['SITE_TITLE']}] {text}"
 
@@ -57,10 +64,13 @@ def _author_email() -> str:
     return str(current_app.config.get("AUTHOR_EMAIL") or "").strip()
 
 
-def comment_created(comment_id: int, post_id: int, status: CommentStatus) -> None:
-    """Queue the mail a new comment causes: the author always, subscribers when approved."""
+def comment_created(
+    comment_id: int, post_id: int, status: CommentStatus, parent_id: int | None = None
+) -> None:
+    """Queue the mail a new comment causes: the author always, subscribers (and the reader
+    it replies to) when approved."""
     try:
-        if not _may_notify(post_id, status):
+        if not _may_notify(post_id, status, parent_id):
             return  # no write lock taken for nothing: most comments send no mail
         with write_transaction():
             comment = db.session.get(Comment, comment_id)
@@ -88,14 +98,17 @@ _THREAD_HAS_SUBSCRIBERS = (
 )
 
 
-def _may_notify(post_id: int, status: CommentStatus) -> bool:
-    """Whether a new comment might cause mail: an author address, or thread subscribers."""
+def _may_notify(post_id: int, status: CommentStatus, parent_id: int | None) -> bool:
+    """Whether a new comment might cause mail: an author address, thread subscribers, or a
+    replied-to reader who asked for mail."""
     if _author_email():
         return True
     if status is not CommentStatus.APPROVED:
         return False
     params = {"post_id": post_id}
-    return db.session.connection().execute(_THREAD_HAS_SUBSCRIBERS, params).first() is not None
+    if db.session.connection().execute(_THREAD_HAS_SUBSCRIBERS, params).first() is not None:
+        return True
+    return has_reply_subscriber(parent_id)
 
 
 def comment_approved(comment_id: int, now: datetime | None = None) -> None:
@@ -138,7 +151,7 @@ def _notify_author(comment: Comment, now: datetime) -> None:
         status=status,
         approved=comment.status is CommentStatus.APPROVED,
         post_url=site_url(post.path),
-        comment_url=site_url(f"{post.path}#comment-{comment.id}"),
+        comment_url=site_url(comment_link(post.path, comment.id)),
         queue_url=site_url(f"{MODERATION_PATH}?status={comment.status.value}"),
         pending_url=site_url(f"{MODERATION_PATH}?status=pending"),
         spam_url=site_url(f"{MODERATION_PATH}?status=spam"),
@@ -150,8 +163,10 @@ def _notify_thread(comment: Comment, now: datetime) -> None:
     notice = f"thread-comment-{comment.id}"
     if already_sent_notice(notice):
         return  # approved, unapproved and approved again: subscribers heard about it once
-    # The author hears through the author mail; the commenter knows what they wrote.
-    skip = {_author_email().lower(), _commenter_email(comment)} - {""}
+    # The author hears through the author mail; the commenter knows what they wrote; the
+    # reader replied to hears once, through the reply mail.
+    skip = {_author_email().lower(), _commenter_email(comment), notify_reply(comment, now)}
+    skip -= {""}
     subs = db.session.scalars(
         select(Subscription)
         .where(
@@ -173,7 +188,7 @@ def _notify_thread(comment: Comment, now: datetime) -> None:
             "mail/thread_comment.txt",
             comment=comment,
             post=post,
-            comment_url=site_url(f"{post.path}#comment-{comment.id}"),
+            comment_url=site_url(comment_link(post.path, comment.id)),
             unsubscribe_url=link,
         )
         subject = _subject(f'New comment on "{post.title}"')

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from blog.auth.session import set_notice
+from blog.auth.subscription_choices import set_replies
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.mail import tokens
@@ -40,8 +41,16 @@ def verified_email(user: User) -> str | None:
     return normalise_email(user.email) if user.email and user.email_verified else None
 
 
+REPLIES_NEED_VERIFIED = (
+    "Replies to your comments are mailed only to an address your login provider verified, "
+    "and yours has none: log in with one that does (Google, for one) to get them."
+)
+
+
 def from_comment_form(user: User, post_id: int, form: Mapping[str, str], now: datetime) -> None:
     """Subscribe the commenter as the comment form's "Notify me" boxes ask."""
+    if form.get("subscribe_replies"):
+        _replies_from_form(user, now)
     kinds = [
         kind
         for kind, field in (
@@ -76,6 +85,16 @@ def from_comment_form(user: User, post_id: int, form: Mapping[str, str], now: da
             if sent
             else f"Please confirm your email address with the link we sent to {email}."
         )
+
+
+def _replies_from_form(user: User, now: datetime) -> None:
+    try:
+        with write_transaction():
+            if not set_replies(user, True, now):
+                set_notice(REPLIES_NEED_VERIFIED)
+    except SQLAlchemyError:
+        # The comment is stored already; a failed subscription must not turn it into an error.
+        log.exception("could not record the reply notifications of user %s", user.id)
 
 
 def subscribe(
@@ -131,6 +150,8 @@ def describe(subscription: Subscription) -> str:
     """What a subscription is for, in words."""
     if subscription.kind is SubscriptionKind.POSTS:
         return f"new posts on {current_app.config['SITE_TITLE']}"
+    if subscription.kind is SubscriptionKind.REPLIES:
+        return "replies to your comments"
     post = db.session.get(Post, subscription.post_id) if subscription.post_id else None
     return f'new comments on "{post.title}"' if post else "new comments on a post"
 

@@ -3,6 +3,7 @@
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
 from blog.models.imports import ImportedComment, ImportedFile, OldLink
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
+from blog.models.notes import NoteStatus, PrivateNote
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
 from blog.models.posts import (
     Post,
@@ -12,6 +13,13 @@ from blog.models.posts import (
     Term,
     TermKind,
     post_terms,
+)
+from blog.models.reactions import (
+    CommentReport,
+    FeaturedComment,
+    Like,
+    ReportReason,
+    ReportStatus,
 )
 
 # The newest migration, which these models match: the app serves no database at another one.
@@ -24,19 +32,26 @@ __all__ = [
     "Comment",
     "CommentDraft",
     "CommentEdit",
+    "CommentReport",
     "CommentStatus",
     "DeletionRequest",
+    "FeaturedComment",
     "Identity",
     "ImportedComment",
     "ImportedFile",
+    "Like",
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
+    "NoteStatus",
     "OldLink",
     "Post",
     "PostAlias",
     "PostLayout",
     "PostStatus",
+    "PrivateNote",
+    "ReportReason",
+    "ReportStatus",
     "Subscription",
     "SubscriptionKind",
     "Term",

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Enum, select
+from sqlalchemy import Enum, select, union
 from sqlalchemy.orm import Session, object_session
 
 from blog.extensions import db
@@ -66,14 +66,18 @@ class NotShownOnPages:
 
 
 def commented_post_tags(row: object, user_ids: Iterable[int | None]) -> set[str]:
-    """The tags of the posts these users commented on (what shows their name, avatar, badge)."""
+    """The tags of the posts these users commented on or liked (what shows their name, avatar,
+    badge; a like shows the avatar)."""
     wanted = {u for u in user_ids if u is not None}
     session: Session | None = object_session(row)
     if not wanted or session is None:
         return set()
     # By table: people.py, where the callers live, is imported by comments.py.
-    comments = db.metadata.tables["comments"]
+    comments, likes = db.metadata.tables["comments"], db.metadata.tables["likes"]
     found = session.connection().execute(
-        select(comments.c.post_id).where(comments.c.user_id.in_(wanted)).distinct()
+        union(
+            select(comments.c.post_id).where(comments.c.user_id.in_(wanted)),
+            select(likes.c.post_id).where(likes.c.user_id.in_(wanted)),
+        )
     )
     return {post_tag(post_id) for (post_id,) in found}

@@ -47,6 +47,9 @@ class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
         # A post's thread and the counts on listings: by post, then status. Without it SQLite
         # may walk the status index through every approved comment of the blog.
         Index("ix_comments_post_id_status", "post_id", "status"),
+        # A page of a long thread: its top-level comments (parent NULL) in time order, one
+        # index range however many comments the post has (blog/comments/paging.py).
+        Index("ix_comments_post_root", "post_id", "parent_id", "created_at", "id"),
         # The rules' questions about a writer's past comments (their last one, whether one was
         # ever approved), each one index seek however many comments they have written.
         Index("ix_comments_user_id_created_at", "user_id", "created_at"),
@@ -73,6 +76,10 @@ class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A comment on one paragraph: its anchor (blog/content/paragraphs.py) and its words as
+    # they were, kept when an edit of the post removes the paragraph.
+    paragraph_id: Mapped[str | None] = mapped_column(String(24))
+    paragraph_quote: Mapped[str | None] = mapped_column(Text)
 
     post: Mapped[Post] = relationship()
     user: Mapped[User | None] = relationship()

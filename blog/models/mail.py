@@ -40,10 +40,12 @@ class MailMessage(NotShownOnPages, db.Model):  # type: ignore[name-defined]
 
 
 class SubscriptionKind(enum.Enum):
-    """New comments on one post's thread, or new posts on the blog."""
+    """New comments on one post's thread, new posts on the blog, or replies to a reader's
+    comments (one per account, to the address its provider verified)."""
 
     THREAD = "thread"
     POSTS = "posts"
+    REPLIES = "replies"
 
 
 class Subscription(NotShownOnPages, db.Model):  # type: ignore[name-defined]

@@ -267,5 +267,5 @@ def reply_as_author(
         comment = comments.create_comment(moderator, submission, now, rules, ip_key)
     except comments.CommentRejected as exc:
         raise ModerationError(exc.message, exc.status) from exc
-    notify.comment_created(comment.id, comment.post_id, comment.status)
+    notify.comment_created(comment.id, comment.post_id, comment.status, submission.parent_id)
     return comment

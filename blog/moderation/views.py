@@ -19,11 +19,13 @@ from werkzeug.wrappers import Response
 
 from blog.auth.providers import provider_label
 from blog.auth.roles import is_moderator
-from blog.auth.session import PROVIDER_KEY, pop_notice, set_notice, viewer
+from blog.auth.session import PROVIDER_KEY, pop_notice, safe_next, set_notice, viewer
+from blog.auth.views import login_page
 from blog.clock import utcnow
 from blog.comments.page import rules
 from blog.models import Comment, CommentStatus, User
 from blog.moderation import bans, edits, service
+from blog.moderation.reports import reactions_summary
 from blog.moderation.service import TAB_ACTIONS, TABS, TRANSITIONS, Action, ModerationError
 from blog.reader import previews
 from blog.web.formdata import parse_int
@@ -35,10 +37,19 @@ BAN_CHOICES = (("1", "1 day"), ("7", "7 days"), ("30", "30 days"), ("90", "90 da
 
 
 @bp.before_request
-def moderators_only() -> None:
-    """Refuse every admin page and action (403) to anyone who is not a moderator."""
-    if not is_moderator(viewer()):
+def moderators_only() -> ResponseReturnValue | None:
+    """Refuse every admin page and action to anyone who is not a moderator.
+
+    A reader who is not logged in gets the login buttons, which come back here (or to the
+    dashboard after a refused POST); a logged-in one who does not moderate gets a 403.
+    """
+    user = viewer()
+    if user is None:
+        back = request.full_path.rstrip("?") if request.method == "GET" else url_for(".dashboard")
+        return login_page(back)
+    if not is_moderator(user):
         abort(403, FORBIDDEN)
+    return None
 
 
 @bp.context_processor
@@ -72,7 +83,9 @@ def _tab(value: str | None, strict: bool = False) -> CommentStatus:
 
 
 def _back(status: CommentStatus | None = None) -> Response:
-    """303 back to the tab (and page) the moderator acted from."""
+    """303 back to where the moderator acted from: the tab (and page), or a post page."""
+    if request.form.get("next"):
+        return redirect(safe_next(request.form.get("next")), 303)
     tab = status or _tab(request.form.get("status"))
     page = parse_int(request.form.get("page"))
     args: dict[str, Any] = {"status": tab.value}
@@ -92,6 +105,7 @@ def dashboard() -> ResponseReturnValue:
         unpublished=previews.unpublished_posts(now),
         banned=bans.banned_users(now),
         notice=pop_notice(),
+        **reactions_summary(),
     )
 
 

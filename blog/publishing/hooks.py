@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from blog.clock import utcnow
 from blog.extensions import db
 from blog.models import Post
+from blog.publishing.share_images import prepare_share_images
 from blog.publishing.sync import SyncReport, posts_signature, sync_posts
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def run_sync() -> SyncReport:
     cfg = current_app.config
     first_sync = is_first_sync()
     report = sync_posts(cfg["POSTS_DIR"], cfg["TIMEZONE"], utcnow(), cfg["SITE_AUTHOR"])
+    prepare_share_images(report)
     for listener in current_app.extensions.get(LISTENERS_KEY, ()):
         listener(first_sync, utcnow())
     return report

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, text
 
 from blog.content import PostSource, Problem, RenderedPost, parse_post_file, render_post
+from blog.content.authors import AUTHORS_FILE, Authors, AuthorsError, authors_bytes, parse_authors
 from blog.content.batch import RenderQueue
 from blog.content.frontmatter import parse_post_bytes, slugify, term_slug
 from blog.content.images import image_resolver
@@ -74,18 +75,30 @@ def posts_signature(posts_dir: Path) -> int:
         entries = sorted(
             (e.name, e.stat().st_mtime_ns, e.stat().st_size)
             for e in os.scandir(posts_dir)
-            if e.name.endswith(".md")
+            if e.name.endswith(".md") or e.name == AUTHORS_FILE
         )
     except FileNotFoundError:
         return 0
     return hash(tuple(entries))
 
 
-def content_hash(raw: bytes, zone: str) -> str:
-    """Hash of a file's bytes plus what else shapes its rendering."""
+def content_hash(raw: bytes, zone: str, authors_raw: bytes = b"") -> str:
+    """Hash of a file's bytes plus what else shapes its rendering (authors.yml names its author)."""
     digest = hashlib.sha256(f"{RENDER_VERSION}\0{zone}\0".encode())
+    if authors_raw:
+        digest.update(hashlib.sha256(authors_raw).digest())
     digest.update(raw)
     return digest.hexdigest()
+
+
+def configured_authors(posts_dir: Path) -> tuple[bytes, Authors, list[Problem]]:
+    """authors.yml's bytes and authors; a broken file is a problem and names no one."""
+    raw = authors_bytes(posts_dir)
+    try:
+        return raw, parse_authors(raw), []
+    except AuthorsError as exc:
+        message = str(exc).removeprefix(f"{AUTHORS_FILE}: ")
+        return raw, Authors({}), [Problem(AUTHORS_FILE, "authors", message)]
 
 
 def check_posts(posts_dir: Path, zone: ZoneInfo) -> tuple[list[PostSource], list[Problem]]:
@@ -93,6 +106,7 @@ def check_posts(posts_dir: Path, zone: ZoneInfo) -> tuple[list[PostSource], list
     sources: list[PostSource] = []
     problems: list[Problem] = []
     resolver = image_resolver(posts_dir)
+    problems.extend(configured_authors(posts_dir)[2])
     for path in post_files(posts_dir):
         source, found = parse_post_file(path, zone)
         problems.extend(found)
@@ -170,12 +184,14 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
     seen_uids: set[str] = set()
     owners: dict[str, str] = {}
     candidates: list[PostSource] = []
+    authors_raw, authors, author_problems = configured_authors(posts_dir)
+    report.problems.extend(author_problems)
     # Rendered before the write transaction: on SQLite it locks out every other writer. Each
     # post is queued as soon as it is parsed, so other cores render while this one parses.
     with RenderQueue(posts_dir) as queue:
         for path in post_files(posts_dir):
             raw = path.read_bytes()
-            digest = content_hash(raw, zone_name)
+            digest = content_hash(raw, zone_name, authors_raw)
             row = by_path.get(path.name)
             if row is not None and row.content_hash == digest:
                 report.unchanged += 1
@@ -190,7 +206,8 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
                     seen_uids.add(row.uid)
                     owners.update({f"slug:{row.slug}": path.name, f"id:{row.uid}": path.name})
                 continue
-            candidates.append(_with_hash(source, digest))
+            author = authors.find(source.author or default_author).name
+            candidates.append(_with_hash(source, digest, author))
             queue.add(source.body, source.summary)
         # Duplicates are known only once every file is read; their renderings are dropped.
         rendered_all = queue.results()
@@ -216,8 +233,8 @@ def sync_posts(posts_dir: Path, zone_name: str, now: datetime, default_author: s
     return report
 
 
-def _with_hash(source: PostSource, digest: str) -> PostSource:
-    return PostSource(**{**source.__dict__, "content_hash": digest})
+def _with_hash(source: PostSource, digest: str, author: str) -> PostSource:
+    return PostSource(**{**source.__dict__, "content_hash": digest, "author": author})
 
 
 def _apply(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from blog.cache.http import public_page
 from blog.clock import utcnow
+from blog.content.authors import AuthorsError, load_authors
 from blog.content.comment_markup import xml_text
 from blog.extensions import db
 from blog.models import Post, PostStatus, Term, TermKind
@@ -22,22 +23,32 @@ bp = Blueprint("feeds", __name__)
 
 
 def _feed(self_url: str, term: Term | None = None) -> FeedGenerator:
+    cfg = current_app.config
+    now = utcnow()
+    listed = posts.live(now) if term is None else posts.with_term(term, now)
+    page = "/" if term is None else url_for(f"reader.{term.kind.value}", slug=term.slug)
+    # As WordPress titles a term's feed: the term's page title.
+    title = cfg["SITE_TITLE"] if term is None else f"{term.name} \u2013 {cfg['SITE_TITLE']}"
+    return _listing_feed(self_url, listed, title, page)
+
+
+def _listing_feed(self_url: str, listed: Select[Post], title: str, page: str) -> FeedGenerator:
     # Imported by the first feed request: feedgen (and lxml) are no part of a worker's start.
     from feedgen.feed import FeedGenerator
 
     cfg = current_app.config
     now = utcnow()
-    listed = posts.live(now) if term is None else posts.with_term(term, now)
     recent = db.session.scalars(
         listed.order_by(Post.published_at.desc(), Post.id.desc()).limit(cfg["FEED_ITEMS"])
     ).all()
-    page = "/" if term is None else url_for(f"reader.{term.kind.value}", slug=term.slug)
     fg = FeedGenerator()
+    # RSS's own <author> must be an email address: the byline's name goes in <dc:creator>.
+    fg.load_extension("dc", atom=False, rss=True)
     fg.id(absolute_url(page))
-    # As WordPress titles a term's feed: the term's page title.
-    fg.title(cfg["SITE_TITLE"] if term is None else f"{term.name} \u2013 {cfg['SITE_TITLE']}")
+    fg.title(title)
     fg.subtitle(cfg["SITE_TAGLINE"] or cfg["SITE_TITLE"])
-    fg.author({"name": cfg["SITE_AUTHOR"]})
+    # The configured author's display name (authors.yml), as in each post's byline.
+    fg.author({"name": xml_text(site_author_name())})
     # feedgen uses the last link as RSS's channel <link>, which must be the page, not the feed.
     fg.link(href=self_url, rel="self")
     fg.link(href=absolute_url(page), rel="alternate")
@@ -52,6 +63,7 @@ def _feed(self_url: str, term: Term | None = None) -> FeedGenerator:
         entry.title(xml_text(post.title))
         entry.link(href=url)
         entry.author({"name": xml_text(post.author)})
+        entry.dc.dc_creator(xml_text(post.author))
         entry.published(post.published_at)
         entry.updated(post.updated_at or post.published_at)
         # Atom allows only text/html/xhtml here; feedgen's "CDATA" would be written as the type.
@@ -60,6 +72,23 @@ def _feed(self_url: str, term: Term | None = None) -> FeedGenerator:
         for term in post.terms:
             entry.category(term=xml_text(term.name))
     return fg
+
+
+def site_author_name() -> str:
+    """BLOG_SITE_AUTHOR's display name: its authors.yml entry's, else as configured."""
+    name = str(current_app.config["SITE_AUTHOR"])
+    try:
+        return load_authors(current_app.config["POSTS_DIR"]).find(name).name
+    except AuthorsError:
+        return name
+
+
+def listing_rss(listed: Select[Post], title: str, page: str) -> Response:
+    """RSS 2.0 of any listing's newest posts (an author's); 404 when it has none."""
+    fg = _listing_feed(absolute_url(request.path), listed, title, page)
+    if not fg.entry():
+        abort(404)
+    return Response(fg.rss_str(pretty=True), mimetype="application/rss+xml")
 
 
 @bp.get("/feed/")

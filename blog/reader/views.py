@@ -22,12 +22,20 @@ from flask.typing import ResponseReturnValue
 from blog.cache.http import public_page
 from blog.cache.memo import kept, link_base
 from blog.clock import utcnow
+from blog.comments.paging import PAGE_PATH, page_path
 from blog.content.images import safe_media_path
 from blog.models import PostLayout, Term, TermKind
 from blog.models.base import SITE
 from blog.reader import feeds, posts, search
 from blog.reader.listing_page import listing_page
-from blog.reader.post_page import post_page, post_shell
+from blog.reader.post_page import (
+    COMMENT_ARG,
+    asked_page,
+    comment_link,
+    comment_pages,
+    post_page,
+    post_shell,
+)
 from blog.reader.previews import preview_or_404
 from blog.web.formdata import parse_int
 
@@ -115,7 +123,29 @@ def post(year: int, month: int, day: int, slug: str) -> ResponseReturnValue:
         return preview_or_404(slug)
     if shell.layout is PostLayout.PAGE or shell.path != request.path:
         return redirect(shell.path, 301)
-    return post_page(shell)
+    if COMMENT_ARG in request.args:
+        return redirect(comment_link(shell, request.args[COMMENT_ARG]), 302)
+    return post_page(shell, asked_page())
+
+
+@bp.get(
+    "/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>"
+    "/comment-page-<int:number>/"
+)
+@public_page
+def comment_page(year: int, month: int, day: int, slug: str, number: int) -> ResponseReturnValue:
+    """A later page of a post's comments, as WordPress pages them; past the last one, a 404."""
+    shell = post_shell(slug, utcnow())
+    if shell is None or shell.layout is not PostLayout.POST:
+        abort(404)
+    page = asked_page(number)
+    if number < 2 or not page.paged:
+        return redirect(page_path(shell.path, 1, page.order), 301)
+    if number > comment_pages(shell):
+        abort(404)
+    if request.path != shell.path + PAGE_PATH.format(number=number):
+        return redirect(page_path(shell.path, number, page.order), 301)
+    return post_page(shell, page)
 
 
 @bp.get("/<slug>/")

@@ -13,7 +13,7 @@ Each app gets its own Limiter (kept in app.extensions) rather than one unbound i
 blog.extensions: Flask-Limiter keeps its storage, key prefix and on/off switch on the instance,
 so one instance shared by several apps in a process (the test suite, tools) would let the last
 app initialised silently change the others' limits. The limits are applied here, in one place,
-to the three views they guard.
+to the views they guard.
 """
 
 from __future__ import annotations
@@ -44,6 +44,17 @@ LIMITED_ENDPOINTS = {
     "auth.start": "RATELIMIT_LOGIN",
     "auth.callback": "RATELIMIT_LOGIN",
     "comments.create": "RATELIMIT_COMMENT",
+    "reactions.like_post": "RATELIMIT_REACTION",
+    "reactions.like_comment": "RATELIMIT_REACTION",
+    "reactions.report": "RATELIMIT_COMMENT",
+    # A preview renders Markdown like a post does: the same per-address limit, counted apart.
+    "comments.preview": "RATELIMIT_COMMENT",
+}
+# What a limited reader is told, by endpoint; logins otherwise.
+TOO_FAST = {
+    "reactions.like_post": "You are liking too quickly from your network.",
+    "reactions.like_comment": "You are liking too quickly from your network.",
+    "reactions.report": "You are sending reports too quickly from your network.",
 }
 DEFAULT_KEY_PREFIX = "blog"
 # A Redis that hangs must not hang the request: give up quickly and count in memory.
@@ -108,11 +119,13 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
     db.session.rollback()
     seconds = retry_after_seconds(error)
     wait = _wait(seconds)
-    if request.endpoint == "comments.create":
+    if request.endpoint in ("comments.create", "comments.preview"):
         response = _comment_kept(
             "You are posting comments too quickly from your network. "
             f"Please wait {wait} and post it again; your comment is kept below."
         )
+    elif request.endpoint in TOO_FAST:
+        response = _error_page(f"{TOO_FAST[request.endpoint]} Please wait {wait} and try again.")
     else:
         message = f"Too many login attempts from your network. Please wait {wait} and try again."
         if request.endpoint == "auth.start" and _login_draft_kept():

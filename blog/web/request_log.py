@@ -30,12 +30,7 @@ def log_request(
     """Log one request's line (INFO on `blog.requests`), when that level is on."""
     if not log.isEnabledFor(logging.INFO):
         return
-    log.info(
-        REQUEST_LINE,
-        printable(address or "-"),
-        printable(method),
-        printable(path),
-        status,
-        size,
-        elapsed_ms,
-    )
+    args = (printable(address or "-"), printable(method), printable(path), status, size, elapsed_ms)
+    # Logger.makeRecord and Logger.handle are the logger's public API; building the record here
+    # skips Logger.info's walk up the stack for the caller, which this one line never names.
+    log.handle(log.makeRecord(log.name, logging.INFO, "", 0, REQUEST_LINE, args, None))

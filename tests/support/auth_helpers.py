@@ -316,9 +316,20 @@ def unsafe_in(
         if allowed_tags is not None and el.tag not in allowed_tags:
             problems.append(f"element <{el.tag}>")
         for name, value in el.attrs.items():
-            if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
+            if name.startswith("on") or name in ("style", "srcdoc"):
                 problems.append(f"attribute {name} on <{el.tag}>")
-            if name in ("href", "src", "action", "xlink:href", "data", "poster", "background"):
+            # A formaction is a URL like any other: the page's own Preview button has one.
+            urls = (
+                "href",
+                "src",
+                "action",
+                "formaction",
+                "xlink:href",
+                "data",
+                "poster",
+                "background",
+            )
+            if name in urls:
                 scheme = url_scheme(value)
                 if scheme is not None and scheme not in SAFE_SCHEMES:
                     problems.append(f"{scheme}: URL in {name} of <{el.tag}>")

@@ -1,0 +1,198 @@
+"""Long threads in pages, as WordPress pages them: top-level comments, each with its replies.
+
+A page is `<permalink>comment-page-N/`; page 1 is the permalink itself. Which top-level
+comments come first (oldest or newest) is a setting a reader can switch with a link. The
+queries here seek an index by post and parent (ix_comments_post_root), so a page costs the
+same however long the thread.
+
+Lower than the mail in the layers: a notification links to the page its comment is on.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, tuple_
+
+from blog.extensions import db
+from blog.models import Comment, CommentStatus
+
+# The query argument that switches the order (a link, so every order has its own URL).
+ORDER_ARG = "comment_order"
+# WordPress's path of a page after the first, under the post's permalink.
+PAGE_PATH = "comment-page-{number}/"
+
+
+class CommentOrder(enum.Enum):
+    """Which top-level comments a thread shows first."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of a thread: its number, the order, and how many top-level comments a page has."""
+
+    number: int
+    order: CommentOrder
+    per_page: int  # 0: the whole thread on one page
+
+    @property
+    def paged(self) -> bool:
+        """True when the thread is split into pages at all."""
+        return self.per_page > 0
+
+    @property
+    def offset(self) -> int:
+        """How many top-level comments earlier pages show."""
+        return (self.number - 1) * self.per_page if self.paged else 0
+
+
+def default_order() -> CommentOrder:
+    """The order set for the blog (BLOG_COMMENTS_ORDER)."""
+    return CommentOrder(current_app.config["COMMENTS_ORDER"])
+
+
+def per_page() -> int:
+    """Top-level comments per page; 0 when the thread is not paged."""
+    return max(0, int(current_app.config["COMMENTS_PER_PAGE"]))
+
+
+def asked_order(value: str | None) -> CommentOrder:
+    """The order a reader's link asks for; the blog's own for anything else."""
+    for order in CommentOrder:
+        if value == order.value:
+            return order
+    return default_order()
+
+
+def first_page(order: CommentOrder | None = None) -> CommentPage:
+    """Page 1 in the given order (the blog's own by default)."""
+    return CommentPage(1, order or default_order(), per_page())
+
+
+def root_visible(viewer: bool, moderator: bool = False) -> ColumnElement[bool]:
+    """Which comments count for a reader: shown ones, and (with `viewer_id`) their held ones;
+    a moderator sees every held one, to act on it in place."""
+    shown = Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
+    if moderator:
+        return or_(shown, Comment.status == CommentStatus.PENDING)
+    if not viewer:
+        return shown
+    own_held = (Comment.status == CommentStatus.PENDING) & (
+        Comment.user_id == bindparam("viewer_id")
+    )
+    return or_(shown, own_held)
+
+
+def _roots(viewer: bool, moderator: bool = False) -> Select[Any]:
+    return select(Comment.id).where(
+        Comment.post_id == bindparam("post_id"),
+        Comment.parent_id.is_(None),
+        root_visible(viewer, moderator),
+    )
+
+
+@functools.cache
+def page_roots(order: CommentOrder, viewer: bool, moderator: bool = False) -> Select[Any]:
+    """The ids of the top-level comments on a page, first to last (`limit`, `offset` bound)."""
+    query = _roots(viewer, moderator)
+    if order is CommentOrder.NEWEST:
+        query = query.order_by(Comment.created_at.desc(), Comment.id.desc())
+    else:
+        query = query.order_by(Comment.created_at, Comment.id)
+    return query.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+
+
+def params(post_id: int, viewer_id: int | None, **more: Any) -> dict[str, Any]:
+    """The bound values of this module's statements."""
+    found: dict[str, Any] = {"post_id": post_id, **more}
+    if viewer_id is not None:
+        found["viewer_id"] = viewer_id
+    return found
+
+
+_COUNTS = {
+    viewer: select(func.count()).select_from(_roots(viewer).subquery()) for viewer in (False, True)
+}
+
+
+def root_count(post_id: int, viewer_id: int | None) -> int:
+    """How many top-level comments the reader's pages share out."""
+    counted = _COUNTS[viewer_id is not None]
+    return int(db.session.execute(counted, params(post_id, viewer_id)).scalar_one())
+
+
+def page_count(post_id: int, viewer_id: int | None) -> int:
+    """How many pages the thread has for this reader (at least one)."""
+    size = per_page()
+    if size == 0:
+        return 1
+    return max(1, -(-root_count(post_id, viewer_id) // size))
+
+
+def page_path(post_path: str, number: int, order: CommentOrder | None = None) -> str:
+    """The URL path of a page of the thread; the order rides along unless it is the blog's."""
+    path = post_path if number <= 1 else post_path + PAGE_PATH.format(number=number)
+    if order is not None and order is not default_order():
+        path += f"?{ORDER_ARG}={order.value}"
+    return path
+
+
+def post_of(comment_id: int) -> int | None:
+    """The post a comment is on; None when there is no such comment."""
+    found = db.session.execute(select(Comment.post_id).where(Comment.id == comment_id)).first()
+    return None if found is None else int(found.post_id)
+
+
+_PARENT = select(Comment.parent_id, Comment.post_id).where(Comment.id == bindparam("id"))
+
+
+def _root_of(comment_id: int) -> int | None:
+    # Up the parent links: a thread is at most a few levels deep (BLOG_COMMENT_MAX_DEPTH), and
+    # a loop (never written, but cheap to refuse) stops at the depth limit.
+    current = comment_id
+    for _level in range(64):
+        row = db.session.execute(_PARENT, {"id": current}).first()
+        if row is None:
+            return None
+        if row.parent_id is None:
+            return current
+        current = row.parent_id
+    return None
+
+
+def page_of(
+    comment_id: int, viewer_id: int | None = None, order: CommentOrder | None = None
+) -> int:
+    """The page of the thread that shows a comment (1 when it is on none)."""
+    size = per_page()
+    root_id = _root_of(comment_id) if size else None
+    if root_id is None:
+        return 1
+    root = db.session.execute(
+        select(Comment.post_id, Comment.created_at).where(Comment.id == root_id)
+    ).one()
+    key = tuple_(Comment.created_at, Comment.id)
+    here = tuple_(bindparam("created_at"), bindparam("root_id"))
+    before = key > here if (order or default_order()) is CommentOrder.NEWEST else key < here
+    earlier = _roots(viewer_id is not None).where(before)
+    counted = select(func.count()).select_from(earlier.subquery())
+    values = params(root.post_id, viewer_id, created_at=root.created_at, root_id=root_id)
+    return int(db.session.execute(counted, values).scalar_one()) // size + 1
+
+
+def comment_path(
+    post_path: str,
+    comment_id: int,
+    viewer_id: int | None = None,
+    order: CommentOrder | None = None,
+) -> str:
+    """The link to a comment: the page of the thread it is on, and its anchor."""
+    number = page_of(comment_id, viewer_id, order)
+    return f"{page_path(post_path, number, order)}#comment-{comment_id}"
