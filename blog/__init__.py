@@ -75,12 +75,14 @@ def register_blueprints(app: Flask) -> None:
     from blog.auth import init_auth
     from blog.comments import reaction_views
     from blog.comments import views as comment_views
+    from blog.importers.claims import init_claims
     from blog.mail import init_mail
     from blog.moderation import notes_views, report_views
     from blog.reader import authors, comment_feeds, feeds, media, views
     from blog.web.templating import register_template_helpers
 
     register_template_helpers(app)
+    init_claims(app)
     init_auth(app)
     app.register_blueprint(comment_views.bp)
     app.register_blueprint(reaction_views.bp)

@@ -19,6 +19,7 @@ from blog.cache import clear_page_cache
 from blog.clock import utcnow
 from blog.content.frontmatter import slugify
 from blog.extensions import db, init_migrations
+from blog.importers.cli import export_group, import_group
 from blog.mail.worker import run_worker
 from blog.models import Post, PostLayout, PostStatus
 from blog.moderation import moderators as mods
@@ -26,6 +27,8 @@ from blog.publishing.hooks import run_sync, schema_ready
 from blog.publishing.sync import check_posts, post_files
 
 blog_cli = AppGroup("blog", help="Write, check and publish posts.")
+blog_cli.add_command(import_group)
+blog_cli.add_command(export_group)
 
 
 def building_for_a_command() -> bool:

@@ -57,7 +57,7 @@ def test_anonymous_pages_carry_only_the_slot_and_stay_shared(app: Flask) -> None
     assert essay.headers["Cache-Control"].startswith("public") and essay.headers.get("ETag")
 
 
-def test_a_reader_sees_their_name_avatar_account_subscriptions_and_log_out_on_every_page(app: Flask) -> None:
+def test_a_reader_sees_name_avatar_account_subscriptions_and_log_out_everywhere(app: Flask) -> None:
     client = app.test_client()
     alice = add_user(app, "Alice <Reader>")
     log_in(client, alice)

@@ -61,6 +61,7 @@ def home() -> ResponseReturnValue:
         user=user,
         identities=[(i, provider_label(i.provider)) for i in user.identities],
         available=available,
+        imported=personal_data.imported_comments(user.id),
         notice=pop_notice(),
         notes=own_notes.notes_of(user),
     )

@@ -22,6 +22,7 @@ from blog.models import (
     CommentEdit,
     CommentReport,
     CommentStatus,
+    ImportedComment,
     Like,
     MailMessage,
     MailStatus,
@@ -54,6 +55,10 @@ ON_DELETION = {
     "post_aliases": "not about readers",
     "terms": "not about readers",
     "post_terms": "not about readers",
+    "old_links": "not about readers: an imported site's old addresses",
+    "imported_files": "not about readers: which post file an import wrote",
+    "imported_comments": "their claimed ones kept without email, and never filled again by a"
+    " re-import; the comments themselves as above, without their website",
 }
 
 
@@ -108,6 +113,12 @@ def erase(user_id: int, now: datetime) -> bool:
     db.session.execute(delete(PrivateNote).where(PrivateNote.user_id == user_id))
     written = select(Comment.id).where(Comment.user_id == user_id)
     db.session.execute(delete(CommentEdit).where(CommentEdit.comment_id.in_(written)))
+    # An empty source hash marks the row erased: a re-import leaves it alone.
+    db.session.execute(
+        update(ImportedComment)
+        .where(ImportedComment.comment_id.in_(written))
+        .values(author_email=None, source_hash="")
+    )
     # A comment they deleted keeps its text only while they may undo: nobody can any more.
     db.session.execute(
         update(Comment)
@@ -117,7 +128,9 @@ def erase(user_id: int, now: datetime) -> bool:
     db.session.execute(
         update(Comment)
         .where(Comment.user_id == user_id)
-        .values(user_id=None, author_name=DELETED_NAME, provider=None, ip_hash=None)
+        .values(
+            user_id=None, author_name=DELETED_NAME, author_url=None, provider=None, ip_hash=None
+        )
     )
     avatar = db.session.get(Avatar, user_id)
     if avatar is not None:
@@ -190,6 +203,12 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
     comments = db.session.scalars(
         select(Comment).where(Comment.user_id == user_id).order_by(Comment.created_at, Comment.id)
     ).all()
+    imported = {
+        row.comment_id: row
+        for row in db.session.scalars(
+            select(ImportedComment).where(ImportedComment.comment_id.in_([c.id for c in comments]))
+        )
+    }
     held = {
         edit.comment_id: edit.body
         for edit in db.session.scalars(
@@ -210,10 +229,31 @@ def _comments(user_id: int) -> list[dict[str, Any]]:
             "edited_at": _iso(c.edited_at),
             "deleted_at": _iso(c.deleted_at),
             "edit_awaiting_moderation": held.get(c.id),
+            "imported": _imported(imported.get(c.id)),
             "paragraph": c.paragraph_id,
             "paragraph_quote": c.paragraph_quote,
         }
         for c in comments
+    ]
+
+
+def _imported(row: ImportedComment | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"source": row.source, "source_id": row.source_id, "email": row.author_email}
+
+
+def imported_comments(user_id: int) -> list[tuple[Comment, str]]:
+    """The user's comments brought by an import (claimed by their verified email), with
+    the source each came from, oldest first."""
+    return [
+        (comment, source)
+        for comment, source in db.session.execute(
+            select(Comment, ImportedComment.source)
+            .join(ImportedComment, ImportedComment.comment_id == Comment.id)
+            .where(Comment.user_id == user_id)
+            .order_by(Comment.created_at, Comment.id)
+        ).all()
     ]
 
 

@@ -53,6 +53,7 @@ class CommentView:
     pending: bool
     edit_held: bool
     author_name: str
+    author_url: str | None
     is_author: bool
     avatar_src: str
     time_iso: str
@@ -109,6 +110,7 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 pending=pending,
                 edit_held=own and c.edit_held,
                 author_name=c.author_name,
+                author_url=c.author_url if c.user_id is None else None,
                 is_author=c.user_id in ctx.author_ids,
                 avatar_src=_avatar_src(c, root),
                 time_iso=local_time(c.created_at).isoformat(timespec="seconds"),
@@ -152,6 +154,7 @@ def _placeholder(c: ShownComment, replies: list[CommentView]) -> CommentView:
         pending=False,
         edit_held=False,
         author_name="",
+        author_url=None,
         is_author=False,
         avatar_src="",
         time_iso="",

@@ -45,6 +45,7 @@ class ShownComment(NamedTuple):
     parent_id: int | None
     user_id: int | None
     author_name: str
+    author_url: str | None  # an imported writer's website
     body_html: str
     status: CommentStatus
     depth: int
@@ -71,6 +72,7 @@ def _shown(edit_held: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
             Comment.parent_id,
             Comment.user_id,
             Comment.author_name,
+            Comment.author_url,
             Comment.body_html,
             Comment.status,
             Comment.depth,

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per area; import them from here."""
 
 from blog.models.comments import Comment, CommentDraft, CommentEdit, CommentStatus
+from blog.models.imports import ImportedComment, ImportedFile, OldLink
 from blog.models.mail import MailMessage, MailStatus, Subscription, SubscriptionKind
 from blog.models.notes import NoteStatus, PrivateNote
 from blog.models.people import Avatar, DeletionRequest, Identity, ModeratorGrant, User
@@ -23,7 +24,7 @@ from blog.models.reactions import (
 
 # The newest migration, which these models match: the app serves no database at another one.
 # Written down, not read from migrations/ (that needs Alembic); tests/test_migrations checks it.
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 
 __all__ = [
     "SCHEMA_REVISION",
@@ -36,11 +37,14 @@ __all__ = [
     "DeletionRequest",
     "FeaturedComment",
     "Identity",
+    "ImportedComment",
+    "ImportedFile",
     "Like",
     "MailMessage",
     "MailStatus",
     "ModeratorGrant",
     "NoteStatus",
+    "OldLink",
     "Post",
     "PostAlias",
     "PostLayout",

@@ -64,6 +64,8 @@ class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     provider: Mapped[str | None] = mapped_column(String(40))
     author_name: Mapped[str] = mapped_column(String(200))
+    # An imported writer's website, linked from their name (nofollow ugc); None for our users.
+    author_url: Mapped[str | None] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     parent_key: Mapped[int] = mapped_column(Integer, default=0)

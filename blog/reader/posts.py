@@ -13,7 +13,16 @@ from sqlalchemy.orm import lazyload, load_only
 
 from blog.cache.memo import kept
 from blog.extensions import db
-from blog.models import Post, PostAlias, PostLayout, PostStatus, Term, TermKind, post_terms
+from blog.models import (
+    OldLink,
+    Post,
+    PostAlias,
+    PostLayout,
+    PostStatus,
+    Term,
+    TermKind,
+    post_terms,
+)
 from blog.models.base import SITE
 
 
@@ -199,6 +208,26 @@ def find_alias(path: str, now: datetime) -> Post | None:
     if post is None or post.status is not PostStatus.PUBLISHED or post.published_at > now:
         return None
     return post
+
+
+def old_link(path: str, now: datetime) -> str | None:
+    """Where an imported site's old address (`/?p=12`, `/topics/news/`) goes now: None when it
+    is no old address, "" when it is one of a post readers cannot see (a draft, a private one)."""
+    candidates = {path, path.rstrip("/") + "/"} if "?" not in path else {path}
+    row = db.session.execute(
+        select(OldLink.post_uid, OldLink.target).where(OldLink.path.in_(candidates)).limit(1)
+    ).first()
+    if row is None:
+        return None
+    uid, target = row
+    if uid is None:
+        return target
+    post = db.session.scalar(
+        select(Post)
+        .options(*_LINK_ONLY, load_only(Post.slug, Post.layout, Post.local_date))
+        .where(Post.uid == uid, Post.status == PostStatus.PUBLISHED, Post.published_at <= now)
+    )
+    return "" if post is None else post.path
 
 
 def in_archive(

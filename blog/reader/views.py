@@ -60,6 +60,16 @@ def _per_page() -> int:
 @public_page
 def home(number: int = 1) -> ResponseReturnValue:
     """The newest posts with excerpts; `?s=` searches instead, `?p=ID` goes to a post."""
+    for name in ("p", "page_id", "cat", "tag"):
+        # An imported site's own ids and slugs come first: the links out there are to them.
+        if name in request.args:
+            target = posts.old_link(f"/?{name}={request.args[name]}", utcnow())
+            if target == "":
+                abort(404)
+            if target is not None:
+                return redirect(target, 301)
+    if "feed" in request.args:
+        return redirect(_WORDPRESS_FEEDS.get(request.args["feed"], "/feed/"), 301)
     for name, layout in (("p", None), ("page_id", PostLayout.PAGE)):
         if name in request.args:
             return _by_id(request.args[name], layout)
@@ -68,6 +78,10 @@ def home(number: int = 1) -> ResponseReturnValue:
     return listing_page(
         posts.live(utcnow()), number, empty_ok=True, heading=None, endpoint="reader.home"
     )
+
+
+# WordPress's default feed links, `/?feed=rss2` and the like, to ours.
+_WORDPRESS_FEEDS = {"atom": "/feed/atom/", "comments-rss2": "/comments/feed/"}
 
 
 def _by_id(value: str, layout: PostLayout | None) -> ResponseReturnValue:

@@ -46,6 +46,14 @@ def register(app: Flask) -> None:
             target = posts.find_alias(request.path, utcnow())
             if target is not None:
                 return redirect(target.path, 301)
+            moved = posts.old_link(request.path, utcnow())
+            if moved:
+                return redirect(moved, 301)
+            # An old permalink's comment feed (WordPress's `<permalink>feed/`) goes to the post's.
+            if request.path.endswith("/feed/") and request.path != "/feed/":
+                post = posts.find_alias(request.path.removesuffix("feed/"), utcnow())
+                if post is not None:
+                    return redirect(post.path + "feed/", 301)
         recent = posts.paginate(posts.live(utcnow()), 1, 5, ("total", "live"), utcnow())
         return render_template(
             "errors/404.html", recent=recent.posts if recent else [], error=error

@@ -1,0 +1,1 @@
+"""WordPress (WXR) and Disqus in, WXR out: posts to posts/, comments to the database."""
