@@ -97,7 +97,9 @@ class WxrWriter:
         w('\txmlns:dc="http://purl.org/dc/elements/1.1/"\n')
         w(f'\txmlns:wp="{WP}"\n>\n<channel>\n')
         w(f"\t<title>{escape(self.title)}</title>\n\t<link>{escape(self.site_url)}</link>\n")
-        w(f"\t<pubDate>{format_datetime(self.now)}</pubDate>\n")
+        w(f"\t<description></description>\n\t<pubDate>{format_datetime(self.now)}</pubDate>\n")
+        w("\t<language>en-US</language>\n")
+        w("\t<generator>flask blog export wordpress</generator>\n")
         w("\t<wp:wxr_version>1.2</wp:wxr_version>\n")
         w(f"\t<wp:base_site_url>{escape(self.site_url)}</wp:base_site_url>\n")
         w(f"\t<wp:base_blog_url>{escape(self.site_url)}</wp:base_blog_url>\n")
@@ -108,6 +110,8 @@ class WxrWriter:
                 f"<wp:author_login>{cdata(_login(author))}</wp:author_login>"
                 f"<wp:author_email>{cdata('')}</wp:author_email>"
                 f"<wp:author_display_name>{cdata(author)}</wp:author_display_name>"
+                f"<wp:author_first_name>{cdata('')}</wp:author_first_name>"
+                f"<wp:author_last_name>{cdata('')}</wp:author_last_name>"
                 "</wp:author>\n"
             )
         for number, term in enumerate(self._terms(), start=1):
@@ -141,7 +145,8 @@ class WxrWriter:
             f"\t<wp:category><wp:term_id>{number}</wp:term_id>"
             f"<wp:category_nicename>{cdata(nicename)}</wp:category_nicename>"
             f"<wp:category_parent>{cdata(parent.rpartition('/')[2])}</wp:category_parent>"
-            f"<wp:cat_name>{cdata(name.rpartition('/')[2])}</wp:cat_name></wp:category>\n"
+            f"<wp:cat_name>{cdata(name.rpartition('/')[2])}</wp:cat_name>"
+            f"<wp:category_description>{cdata('')}</wp:category_description></wp:category>\n"
         )
 
     def _posts(self) -> Iterator[Post]:
@@ -173,12 +178,18 @@ class WxrWriter:
         w(f"\t\t<wp:post_date>{cdata(_wp_date(post.published_at, self.zone))}</wp:post_date>\n")
         w(f"\t\t<wp:post_date_gmt>{cdata(_wp_date(post.published_at))}</wp:post_date_gmt>\n")
         modified = post.updated_at or post.published_at
+        w(f"\t\t<wp:post_modified>{cdata(_wp_date(modified, self.zone))}</wp:post_modified>\n")
         w(f"\t\t<wp:post_modified_gmt>{cdata(_wp_date(modified))}</wp:post_modified_gmt>\n")
         opened = "open" if post.comments_open else "closed"
         w(f"\t\t<wp:comment_status>{cdata(opened)}</wp:comment_status>\n")
+        # No pingbacks here: WordPress's importer reads the field, so it is written, closed.
+        w(f"\t\t<wp:ping_status>{cdata('closed')}</wp:ping_status>\n")
         w(f"\t\t<wp:post_name>{cdata(post.slug)}</wp:post_name>\n")
         w(f"\t\t<wp:status>{cdata(status)}</wp:status>\n\t\t<wp:post_parent>0</wp:post_parent>\n")
+        w("\t\t<wp:menu_order>0</wp:menu_order>\n")
         w(f"\t\t<wp:post_type>{cdata(kind)}</wp:post_type>\n")
+        w(f"\t\t<wp:post_password>{cdata('')}</wp:post_password>\n")
+        w("\t\t<wp:is_sticky>0</wp:is_sticky>\n")
         for term in sorted(post.terms, key=lambda t: (t.kind.value, t.slug)):
             domain = "category" if term.kind is TermKind.CATEGORY else "post_tag"
             nicename = term.slug.rpartition("/")[2]
