@@ -35,7 +35,9 @@ from tests.test_browser_moderation import in_own_thread
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-pytestmark = pytest.mark.browser
+# A journey in the browser is the same on either database: the HTTP-level tests of each
+# feature run on both, so the browser runs once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 AUTHOR_MODERATES = frozenset({("google", identity("author").subject("google"))})
 DRAFT = "A **bold** first thought, previewed before logging in."

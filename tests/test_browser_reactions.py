@@ -35,7 +35,9 @@ from tests.support.oauth_site import OAuthSite
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-pytestmark = pytest.mark.browser
+# A journey in the browser is the same on either database: the HTTP-level tests of each
+# feature run on both, so the browser runs once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 BODY = "Hiring is a conversation, not a funnel."
 DAY = 24 * 3600

@@ -25,7 +25,9 @@ from tests.support.oauth_site import OAuthSite
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
 
-pytestmark = pytest.mark.browser
+# A journey in the browser is the same on either database: the HTTP-level tests of each
+# feature run on both, so the browser runs once, on SQLite.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wordpress"
 PERMALINK = "/2019/06/10/making-true-connections/"

@@ -132,17 +132,18 @@ def in_own_thread(scenario: Callable[[], None], timeout: float = 600) -> None:
         raise raised[0]
 
 
+# One test per width and scheme: six shorter tests spread over the workers.
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_every_page_at_phone_and_desktop_widths(
-    site: tuple[OAuthSite, dict[str, str]], scheme: str
+    site: tuple[OAuthSite, dict[str, str]], scheme: str, width: int
 ) -> None:
     server, cookies = site
     problems: list[str] = []
 
     def scenario() -> None:
         with launch_chromium() as browser:
-            for width in WIDTHS:
-                problems.extend(shoot_all(browser, server, cookies, scheme, width))
+            problems.extend(shoot_all(browser, server, cookies, scheme, width))
 
     in_own_thread(scenario)
     assert not problems, "\n".join(problems)
