@@ -25,12 +25,12 @@ from tests.support.auth_helpers import ESSAY, serve_site
 from tests.support.browser import (
     axe_violations,
     describe_violations,
+    in_own_thread,
     launch_chromium,
     local_only,
     screenshot,
 )
 from tests.support.oauth_site import OAuthSite
-from tests.test_browser_moderation import in_own_thread
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.support.auth_helpers import ESSAY, serve_site
 from tests.support.browser import (
     axe_violations,
     describe_violations,
+    in_own_thread,
     launch_chromium,
     local_only,
     screenshot,
@@ -39,29 +39,6 @@ TEXT = "A first comment from a new reader, held for the author."
 def site(essay: Path, make_app: Callable[..., Flask]) -> Iterator[OAuthSite]:
     """The blog and the identity provider; the author moderates and first comments are held."""
     yield from serve_site(make_app, MODERATORS=AUTHOR_MODERATES, MODERATION_HOLD="first")
-
-
-def in_own_thread(scenario: Callable[[], None], timeout: float = 180) -> None:
-    """Run a Playwright scenario on a thread of its own and re-raise what it raised there.
-
-    Playwright's sync API allows one instance per thread, and another module's session-wide
-    browser may already hold the main thread's.
-    """
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            scenario()
-        except BaseException as exc:  # re-raised below: failures, skips, timeouts alike
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="browser-moderation", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        pytest.fail(f"the browser scenario did not finish within {timeout:.0f} s")
-    if raised:
-        raise raised[0]
 
 
 @contextmanager

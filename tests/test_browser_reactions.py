@@ -4,7 +4,6 @@ comment, report a comment, feature one; what the next anonymous reader sees foll
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.support.auth_helpers import serve_site
 from tests.support.browser import (
     axe_violations,
     describe_violations,
+    in_own_thread,
     launch_chromium,
     local_only,
     screenshot,
@@ -48,25 +48,6 @@ OpenContext = Callable[..., "BrowserContext"]
 def app(essay: Path, make_app: Callable[..., Flask]) -> Flask:
     """The essay behind the page cache, with one moderator configured."""
     return make_app(MODERATORS=MODERATORS, PAGE_CACHE=True, PAGE_CACHE_SECONDS=30 * DAY)
-
-
-def in_own_thread(scenario: Callable[[], None], timeout: float = 240) -> None:
-    """Run a Playwright scenario on a thread of its own (one sync Playwright per thread)."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            scenario()
-        except BaseException as exc:  # re-raised below: failures, skips, timeouts alike
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="browser-reactions", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        pytest.fail(f"the browser scenario did not finish within {timeout:.0f} s")
-    if raised:
-        raise raised[0]
 
 
 @contextmanager
@@ -172,7 +153,7 @@ def test_like_and_unlike_the_post_and_a_comment(app: Flask, server: LiveServer, 
             assert stranger.url.endswith("#respond")
             assert errors == [], errors
 
-    in_own_thread(scenario)
+    in_own_thread(scenario, timeout=240)
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
@@ -212,7 +193,7 @@ def test_report_and_feature_a_comment(app: Flask, server: LiveServer, js: bool) 
             assert stranger.url.endswith(f"#comment-{comment}")
             assert errors == [], errors
 
-    in_own_thread(scenario)
+    in_own_thread(scenario, timeout=240)
 
 
 def test_screens_in_both_schemes_and_widths_pass_axe(app: Flask, server: LiveServer) -> None:
@@ -258,7 +239,7 @@ def test_screens_in_both_schemes_and_widths_pass_axe(app: Flask, server: LiveSer
                             report.append(f"{path} {width} {scheme}:\n{describe_violations(found)}")
             assert not report, "axe-core found serious violations:\n" + "\n".join(report)
 
-    in_own_thread(scenario)
+    in_own_thread(scenario, timeout=240)
 
 
 @pytest.fixture
@@ -295,4 +276,4 @@ def test_a_stranger_logs_in_from_the_like_box_and_likes(site: OAuthSite) -> None
             finally:
                 context.close()
 
-    in_own_thread(scenario)
+    in_own_thread(scenario, timeout=240)

@@ -8,10 +8,9 @@ import pytest
 from flask import Flask
 
 from blog.models import CommentStatus
-from tests.support.browser import launch_chromium, local_only, screenshot
+from tests.support.browser import in_own_thread, launch_chromium, local_only, screenshot
 from tests.support.live import LiveServer
 from tests.support.moderation_helpers import ESSAY, add_comment, add_user
-from tests.test_browser_moderation import in_own_thread
 
 pytestmark = pytest.mark.browser
 

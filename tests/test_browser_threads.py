@@ -22,10 +22,10 @@ from blog.extensions import db
 from blog.mail.sender import send_due
 from blog.models import Comment, CommentStatus, Post
 from tests.support.auth_helpers import ESSAY, serve_site
-from tests.support.browser import launch_chromium, local_only, screenshot
+from tests.support.browser import in_own_thread, launch_chromium, local_only, screenshot
 from tests.support.oauth_site import OAuthSite
 from tests.support.smtp_server import SMTPServer, header_url
-from tests.test_browser_moderation import in_own_thread, log_in_with_google
+from tests.test_browser_moderation import log_in_with_google
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Locator, Page

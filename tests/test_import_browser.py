@@ -14,13 +14,13 @@ from tests.support.auth_helpers import SESSION_COOKIE, logged_in, serve_site, se
 from tests.support.browser import (
     axe_violations,
     describe_violations,
+    in_own_thread,
     launch_chromium,
     local_only,
     screenshot,
 )
 from tests.support.live import LiveServer
 from tests.support.oauth_site import OAuthSite
-from tests.test_browser_moderation import in_own_thread
 
 # A journey in the browser is the same on either database: the HTTP-level tests of each
 # feature run on both, so the browser runs once, on SQLite.

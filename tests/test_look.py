@@ -7,7 +7,6 @@ fonts.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from tests.support.browser import (
     ARTIFACTS,
     axe_violations,
     describe_violations,
+    in_own_thread,
     launch_chromium,
     local_only,
     screenshot,
@@ -112,26 +112,6 @@ PAGES = (
 )
 
 
-def in_own_thread(scenario: Callable[[], None], timeout: float = 600) -> None:
-    """Run a Playwright scenario on a thread of its own (another module's browser may hold this
-    thread's Playwright instance) and re-raise what it raised there."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            scenario()
-        except BaseException as exc:  # re-raised below: failures, skips, timeouts alike
-            raised.append(exc)
-
-    thread = threading.Thread(target=run, name="look", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        pytest.fail(f"the screenshots did not finish within {timeout:.0f} s")
-    if raised:
-        raise raised[0]
-
-
 # One test per width and scheme: six shorter tests spread over the workers.
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -145,7 +125,7 @@ def test_every_page_at_phone_and_desktop_widths(
         with launch_chromium() as browser:
             problems.extend(shoot_all(browser, server, cookies, scheme, width))
 
-    in_own_thread(scenario)
+    in_own_thread(scenario, timeout=600)
     assert not problems, "\n".join(problems)
 
 

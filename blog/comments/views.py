@@ -125,10 +125,7 @@ def create() -> ResponseReturnValue:
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
         )
     except service.CommentRejected as exc:
-        kept = comment_kept(exc.status, exc.message, exc.retry_after)
-        if kept is None:
-            abort(exc.status, exc.message)
-        return kept
+        return _refused(exc)
     discard_draft()
     editing.purge_deleted_text(utcnow())
     from_comment_form(user, comment.post_id, request.form, utcnow())
@@ -147,13 +144,18 @@ def _send_note(user: User, submission: Submission) -> ResponseReturnValue:
             user, submission, utcnow(), rules(), current_app.config["SECRET_KEY"]
         )
     except service.CommentRejected as exc:
-        kept = comment_kept(exc.status, exc.message, exc.retry_after)
-        if kept is None:
-            abort(exc.status, exc.message)
-        return kept
+        return _refused(exc)
     discard_draft()
     set_notice(NOTE_SPAM_NOTICE if note.status is NoteStatus.SPAM else NOTE_SENT_NOTICE)
     return redirect(f"{note.post.path}#respond", 303)
+
+
+def _refused(exc: service.CommentRejected) -> ResponseReturnValue:
+    """A refused comment or note: the form back with its text, or the plain error page."""
+    kept = comment_kept(exc.status, exc.message, exc.retry_after)
+    if kept is None:
+        abort(exc.status, exc.message)
+    return kept
 
 
 def _session_provider() -> str | None:

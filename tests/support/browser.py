@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -133,3 +134,26 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
                 )
             lines.append(f"  - {target}{colours}: {summary}")
     return "\n".join(lines)
+
+
+def in_own_thread(scenario: Callable[[], None], timeout: float = 180) -> None:
+    """Run a Playwright scenario on a thread of its own and re-raise what it raised there.
+
+    Playwright's sync API allows one instance per thread, and another module's browser may
+    already hold the test thread's.
+    """
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            scenario()
+        except BaseException as exc:  # re-raised below: failures, skips, timeouts alike
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, name="browser-scenario", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail(f"the browser scenario did not finish within {timeout:.0f} s")
+    if raised:
+        raise raised[0]
