@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, render_template, request, session
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.wrappers import Response
 
 from blog.auth.providers import provider_label
@@ -21,6 +21,7 @@ from blog.cache.memo import kept
 from blog.extensions import db
 from blog.models import Avatar, Comment, CommentStatus, User
 from blog.models.base import COMMENTS, SITE
+from blog.web.templating import avatar_url
 
 ACCOUNT_MENU_SLOT = "<!--blog:account-menu-->"
 _SLOT_BYTES = ACCOUNT_MENU_SLOT.encode()
@@ -37,13 +38,18 @@ class AccountMenu:
     pending: int
 
 
+_AVATAR_DIGEST = select(Avatar.digest).where(Avatar.user_id == bindparam("user_id"))
+# In the request's environ, as blog.auth.roles keeps its answers: the comment box and the
+# header both show the reader's picture.
+_AVATAR_KEY = "blog.viewer_avatar"
+
+
 def avatar_src(user: User) -> str:
-    """The URL of a user's picture: the stored one (versioned by its digest), else generated."""
-    root = request.script_root
-    digest = db.session.scalar(select(Avatar.digest).where(Avatar.user_id == user.id))
-    if digest:
-        return f"{root}/avatars/{user.id}.png?v={digest}"
-    return f"{root}/avatars/{user.id}.svg"
+    """The URL of a logged-in reader's picture, looked up once per request."""
+    memo: dict[int, str] = request.environ.setdefault(_AVATAR_KEY, {})
+    if user.id not in memo:
+        memo[user.id] = avatar_url(user.id, db.session.scalar(_AVATAR_DIGEST, {"user_id": user.id}))
+    return memo[user.id]
 
 
 def pending_count() -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from blog.auth.personal_data import own_addresses
 from blog.database import write_transaction
@@ -50,10 +50,22 @@ def replies_subscription(user: User) -> Subscription | None:
     )
 
 
+# Asked on every page a logged-in reader sees (the box's checkbox): built once, no row loaded.
+_REPLIES_ON = (
+    select(Subscription.id)
+    .where(
+        Subscription.kind == SubscriptionKind.REPLIES,
+        Subscription.user_id == bindparam("user_id"),
+        Subscription.confirmed_at.is_not(None),
+        Subscription.unsubscribed_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 def wants_replies(user: User) -> bool:
     """True when the account gets a mail for each reply to its comments."""
-    found = replies_subscription(user)
-    return found is not None and found.confirmed_at is not None and found.unsubscribed_at is None
+    return db.session.scalar(_REPLIES_ON, {"user_id": user.id}) is not None
 
 
 def set_replies(user: User, on: bool, now: datetime) -> bool:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
+from blog.cache.memo import kept
 from blog.comments.paging import CommentOrder, CommentPage, page_path
 from blog.comments.threads import CommentTarget
 from blog.extensions import db
 from blog.models import Comment, CommentStatus
+from blog.models.base import SITE, post_tag
 
 # Pages listed on each side of the current one; the first and last are always listed.
 AROUND = 2
@@ -79,4 +81,8 @@ _APPROVED = select(func.count()).where(
 
 def approved_count(post_id: int) -> int:
     """Approved comments on a post: the heading's count when a page shows only part of them."""
-    return int(db.session.execute(_APPROVED, {"post_id": post_id}).scalar_one())
+
+    def count() -> int:
+        return int(db.session.execute(_APPROVED, {"post_id": post_id}).scalar_one())
+
+    return kept(("approved-count", post_id), (SITE, post_tag(post_id)), count)

@@ -3,7 +3,8 @@
 A page is `<permalink>comment-page-N/`; page 1 is the permalink itself. Which top-level
 comments come first (oldest or newest) is a setting a reader can switch with a link. The
 queries here seek an index by post and parent (ix_comments_post_root), so a page costs the
-same however long the thread.
+same however long the thread. Counting pages walks that index (it holds each comment's status
+and writer) but never the table, and a reader's count is kept until the post's comments change.
 
 Lower than the mail in the layers: a notification links to the page its comment is on.
 """
@@ -13,13 +14,16 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, func, or_, select, tuple_
 
+from blog.cache.memo import kept
 from blog.extensions import db
 from blog.models import Comment, CommentStatus
+from blog.models.base import SITE, post_tag
 
 # The query argument that switches the order (a link, so every order has its own URL).
 ORDER_ARG = "comment_order"
@@ -129,11 +133,17 @@ def root_count(post_id: int, viewer_id: int | None) -> int:
 
 
 def page_count(post_id: int, viewer_id: int | None) -> int:
-    """How many pages the thread has for this reader (at least one)."""
+    """How many pages the thread has for this reader (at least one).
+
+    Kept per reader (their held comments count for them) until the post's comments change.
+    """
     size = per_page()
     if size == 0:
         return 1
-    return max(1, -(-root_count(post_id, viewer_id) // size))
+    key = ("comment-pages", post_id, size, viewer_id)
+    return kept(
+        key, (SITE, post_tag(post_id)), lambda: max(1, -(-root_count(post_id, viewer_id) // size))
+    )
 
 
 def page_path(post_path: str, number: int, order: CommentOrder | None = None) -> str:
@@ -150,21 +160,31 @@ def post_of(comment_id: int) -> int | None:
     return None if found is None else int(found.post_id)
 
 
-_PARENT = select(Comment.parent_id, Comment.post_id).where(Comment.id == bindparam("id"))
+_LINK = select(Comment.id, Comment.parent_id, Comment.post_id, Comment.created_at).where(
+    Comment.id == bindparam("id")
+)
 
 
-def _root_of(comment_id: int) -> int | None:
+def _root_of(comment_id: int) -> Row[int, int | None, int, datetime] | None:
+    """The top-level comment a comment hangs under (its id, post and time), or None."""
     # Up the parent links: a thread is at most a few levels deep (BLOG_COMMENT_MAX_DEPTH), and
     # a loop (never written, but cheap to refuse) stops at the depth limit.
     current = comment_id
     for _level in range(64):
-        row = db.session.execute(_PARENT, {"id": current}).first()
-        if row is None:
-            return None
-        if row.parent_id is None:
-            return current
+        row = db.session.execute(_LINK, {"id": current}).first()
+        if row is None or row.parent_id is None:
+            return row
         current = row.parent_id
     return None
+
+
+@functools.cache
+def _earlier_roots(order: CommentOrder, viewer: bool) -> Select[Any]:
+    """How many top-level comments come before a given one (`created_at`, `root_id` bound)."""
+    key = tuple_(Comment.created_at, Comment.id)
+    here = tuple_(bindparam("created_at"), bindparam("root_id"))
+    before = key > here if order is CommentOrder.NEWEST else key < here
+    return select(func.count()).select_from(_roots(viewer).where(before).subquery())
 
 
 def page_of(
@@ -172,18 +192,11 @@ def page_of(
 ) -> int:
     """The page of the thread that shows a comment (1 when it is on none)."""
     size = per_page()
-    root_id = _root_of(comment_id) if size else None
-    if root_id is None:
+    root = _root_of(comment_id) if size else None
+    if root is None:
         return 1
-    root = db.session.execute(
-        select(Comment.post_id, Comment.created_at).where(Comment.id == root_id)
-    ).one()
-    key = tuple_(Comment.created_at, Comment.id)
-    here = tuple_(bindparam("created_at"), bindparam("root_id"))
-    before = key > here if (order or default_order()) is CommentOrder.NEWEST else key < here
-    earlier = _roots(viewer_id is not None).where(before)
-    counted = select(func.count()).select_from(earlier.subquery())
-    values = params(root.post_id, viewer_id, created_at=root.created_at, root_id=root_id)
+    counted = _earlier_roots(order or default_order(), viewer_id is not None)
+    values = params(root.post_id, viewer_id, created_at=root.created_at, root_id=root.id)
     return int(db.session.execute(counted, values).scalar_one()) // size + 1
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -23,7 +23,7 @@ from blog.extensions import db
 from blog.models import Avatar, Comment, CommentStatus, FeaturedComment, Like, User
 from blog.models.base import SITE, post_tag
 from blog.models.reactions import POST_ITSELF
-from blog.web.templating import format_datetime, local_time
+from blog.web.templating import avatar_url, format_datetime, local_time
 
 MARKER = re.compile(r"<!--reactions:([0-9]+)-->")
 LIKERS_SHOWN = 10
@@ -41,14 +41,6 @@ def like_text(count: int) -> str:
     if count == 0:
         return ""
     return "1 like" if count == 1 else f"{count:,} likes"
-
-
-def avatar_src(user_id: int | None, digest: str | None) -> str:
-    """A reader's picture: the stored one, or the generated initial."""
-    root = request.script_root
-    if user_id and digest:
-        return f"{root}/avatars/{user_id}.png?v={digest}"
-    return f"{root}/avatars/{user_id or 'anonymous'}.svg"
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ def _load(post_id: int) -> PostReactions:
     ).all()
     return PostReactions(
         post_likes=counts.pop(POST_ITSELF, 0),
-        likers=tuple(avatar_src(user_id, digest) for user_id, digest in likers),
+        likers=tuple(avatar_url(user_id, digest) for user_id, digest in likers),
         comment_likes=counts,
         shown=dict(shown),
         featured=_featured(post_id),
@@ -126,7 +118,7 @@ def _featured(post_id: int) -> tuple[FeaturedView, ...]:
         FeaturedView(
             id=c.id,
             author_name=c.author_name,
-            avatar_src=avatar_src(c.user_id, digest),
+            avatar_src=avatar_url(c.user_id, digest),
             time_iso=local_time(c.created_at).isoformat(timespec="seconds"),
             time_text=format_datetime(c.created_at),
             body_html=Markup(c.body_html),  # noqa: S704 - sanitised with nh3 when saved

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
 from markupsafe import Markup
 
 from blog.auth.roles import moderator_user_ids
@@ -26,7 +26,7 @@ from blog.comments.threads import (
 )
 from blog.models import CommentStatus
 from blog.models.base import SITE, post_tag
-from blog.web.templating import format_datetime, local_time
+from blog.web.templating import avatar_url, format_datetime, local_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +85,8 @@ class ThreadContext:
     post_path: str = ""
 
 
-def _avatar_src(comment: ShownComment, root: str) -> str:
-    if comment.user_id and comment.avatar_digest:
-        return f"{root}/avatars/{comment.user_id}.png?v={comment.avatar_digest}"
-    return f"{root}/avatars/{comment.user_id or 'anonymous'}.svg"
-
-
 def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentView]:
     """The views of a tree of comments, replies nested as in the tree."""
-    root = request.script_root
     views = []
     for node in nodes:
         c = node.comment
@@ -112,7 +105,7 @@ def build_thread(nodes: list[ThreadNode], ctx: ThreadContext) -> list[CommentVie
                 author_name=c.author_name,
                 author_url=c.author_url if c.user_id is None else None,
                 is_author=c.user_id in ctx.author_ids,
-                avatar_src=_avatar_src(c, root),
+                avatar_src=avatar_url(c.user_id, c.avatar_digest),
                 time_iso=local_time(c.created_at).isoformat(timespec="seconds"),
                 time_text=format_datetime(c.created_at),
                 edited=c.edited_at is not None,

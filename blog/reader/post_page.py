@@ -32,7 +32,7 @@ from blog.comments.paging import (
 from blog.comments.paragraphs import PARAGRAPH_ARG, MarkedArticle, marked_article
 from blog.content.paragraphs import anchor_paragraphs
 from blog.models import Post, PostLayout
-from blog.models.base import SITE, post_tag
+from blog.models.base import SITE
 from blog.reader import posts
 from blog.web.formdata import parse_int
 
@@ -126,11 +126,7 @@ def reader_id() -> int | None:
 
 def comment_pages(shell: PostShell) -> int:
     """How many pages the post's thread has for this request's reader."""
-    viewer_id = reader_id()
-    if viewer_id is not None:
-        return page_count(shell.id, viewer_id)
-    key = ("comment-pages", shell.id, per_page())
-    return kept(key, (post_tag(shell.id),), lambda: page_count(shell.id, None))
+    return page_count(shell.id, reader_id())
 
 
 def comment_link(shell: PostShell, value: str) -> str:

@@ -21,6 +21,14 @@ def absolute_url(path: str) -> str:
     return base + path
 
 
+def avatar_url(user_id: int | None, digest: str | None) -> str:
+    """A reader's picture: the stored one (versioned by its digest), else the generated one."""
+    root = request.script_root
+    if user_id and digest:
+        return f"{root}/avatars/{user_id}.png?v={digest}"
+    return f"{root}/avatars/{user_id or 'anonymous'}.svg"
+
+
 def local_time(value: datetime) -> datetime:
     """A UTC datetime in the site's time zone."""
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
