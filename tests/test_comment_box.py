@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from blog.auth.personal_data import delete_account
 from blog.clock import FrozenClock, utcnow
-from blog.comments.editing import UNDO_MINUTES
+from blog.comments.editing import UNDO_MINUTES, purge_deleted_text
 from blog.extensions import db
 from blog.models import Comment, CommentDraft, CommentStatus
 from tests.conftest import security_corpus
@@ -258,6 +259,38 @@ def test_undo_ends_after_its_minutes_and_the_text_is_then_emptied(
     with blog.app_context():
         row = db.session.get_one(Comment, cid)
         assert (row.body, row.body_html, row.author_name, row.ip_hash) == ("", "", "", None)
+
+
+def test_the_purge_of_deleted_text_runs_once_a_minute_and_again_after_a_clock_set_back(
+    blog: Flask, clock: FrozenClock
+) -> None:
+    alice = log_in(blog, "alice")
+    cids = [approved(blog, alice, f"Deleted long ago, number {n}") for n in range(3)]
+    now = clock.now()
+
+    def delete_long_ago(cid: int) -> None:
+        with blog.app_context():
+            row = db.session.get_one(Comment, cid)
+            row.status, row.deleted_at = CommentStatus.DELETED, now - timedelta(hours=3)
+            db.session.commit()
+
+    def body(cid: int) -> str:
+        with blog.app_context():
+            return db.session.get_one(Comment, cid).body
+
+    with blog.test_request_context():
+        delete_long_ago(cids[0])
+        assert purge_deleted_text(now + timedelta(minutes=2)) == 1
+        delete_long_ago(cids[1])
+        # Within a minute of the last run nothing is asked, even with a row due.
+        assert purge_deleted_text(now + timedelta(minutes=2, seconds=59)) == 0
+        assert body(cids[1]) != ""
+        assert purge_deleted_text(now + timedelta(minutes=3)) == 1
+        assert body(cids[1]) == ""
+        # A clock set back (say, a corrected system clock) does not stop the purge for long.
+        delete_long_ago(cids[2])
+        assert purge_deleted_text(now - timedelta(hours=1)) == 1
+        assert body(cids[2]) == ""
 
 
 def test_deleting_the_account_empties_a_deletion_that_could_still_be_undone(blog: Flask) -> None:

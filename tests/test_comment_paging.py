@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import insert, select, text
 
 from blog.clock import utcnow
-from blog.comments.paging import CommentOrder, page_roots
+from blog.comments.paging import _COUNTS, CommentOrder, page_roots
 from blog.config import ConfigError
 from blog.database import write_transaction
 from blog.extensions import db
@@ -191,6 +191,8 @@ def test_a_held_comment_counts_on_its_writers_pages_only(essay: Path, make_app: 
     app = page_app(make_app, MODERATION_HOLD="all")
     seed_roots(app, 6)
     reader = log_in(app, "held-reader", "Hilda Held")
+    # Asked before: the reader's count is kept, and their new comment must move it.
+    assert reader.client.get(f"{ESSAY}comment-page-3/").status_code == 404
     cid = comment_id(reader.post("Held, and on a third page only for me."))
     with app.app_context():
         assert db.session.get_one(Comment, cid).status is CommentStatus.PENDING
@@ -232,6 +234,14 @@ def test_a_page_is_one_index_range_however_long_the_thread(essay: Path, make_app
         details = " | ".join(str(row[-1]) for row in plan)
         assert "ix_comments_post_root" in details, details
         assert "TEMP B-TREE" not in details, details
+    # Counting a reader's pages walks that index alone, never the table.
+    with app.app_context():
+        for viewer in (False, True):
+            statement = _COUNTS[viewer].params(post_id=essay_id(app), viewer_id=1)
+            compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+            plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            details = " | ".join(str(row[-1]) for row in plan)
+            assert "COVERING INDEX ix_comments_post_root" in details, details
 
 
 def test_the_order_setting_refuses_anything_but_oldest_or_newest(env_app: Make) -> None:

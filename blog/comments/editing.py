@@ -189,9 +189,8 @@ def purge_deleted_text(now: datetime) -> int:
     """
     state = current_app.extensions
     next_purge: datetime | None = state.get(_NEXT_PURGE_KEY)
-    if (
-        next_purge is not None and now < next_purge <= now + PURGE_EVERY
-    ):  # (a clock set back runs it)
+    # A next run further away than PURGE_EVERY means the clock was set back: run now.
+    if next_purge is not None and now < next_purge <= now + PURGE_EVERY:
         return 0
     state[_NEXT_PURGE_KEY] = now + PURGE_EVERY
     cutoff = now - timedelta(minutes=UNDO_MINUTES)
