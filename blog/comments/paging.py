@@ -191,13 +191,33 @@ def page_of(
     comment_id: int, viewer_id: int | None = None, order: CommentOrder | None = None
 ) -> int:
     """The page of the thread that shows a comment (1 when it is on none)."""
-    size = per_page()
-    root = _root_of(comment_id) if size else None
+    root = _root_of(comment_id) if per_page() else None
     if root is None:
         return 1
+    return page_of_root(root.post_id, root.id, root.created_at, viewer_id, order)
+
+
+def page_of_root(
+    post_id: int,
+    root_id: int,
+    created_at: datetime,
+    viewer_id: int | None = None,
+    order: CommentOrder | None = None,
+) -> int:
+    """The page that shows a top-level comment (and its replies)."""
+    size = per_page()
+    if size == 0:
+        return 1
     counted = _earlier_roots(order or default_order(), viewer_id is not None)
-    values = params(root.post_id, viewer_id, created_at=root.created_at, root_id=root.id)
+    values = params(post_id, viewer_id, created_at=created_at, root_id=root_id)
     return int(db.session.execute(counted, values).scalar_one()) // size + 1
+
+
+def anchored_path(
+    post_path: str, comment_id: int, number: int, order: CommentOrder | None = None
+) -> str:
+    """The link to a comment on a known page of the thread."""
+    return f"{page_path(post_path, number, order)}#comment-{comment_id}"
 
 
 def comment_path(
@@ -207,5 +227,4 @@ def comment_path(
     order: CommentOrder | None = None,
 ) -> str:
     """The link to a comment: the page of the thread it is on, and its anchor."""
-    number = page_of(comment_id, viewer_id, order)
-    return f"{page_path(post_path, number, order)}#comment-{comment_id}"
+    return anchored_path(post_path, comment_id, page_of(comment_id, viewer_id, order), order)

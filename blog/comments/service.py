@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from blog.auth.roles import is_moderator
+from blog.comments.paging import page_of, page_of_root
 from blog.comments.paragraphs import paragraph_of
 from blog.comments.rules import (
     CommentRules,
@@ -153,7 +154,13 @@ def create_comment(
         key = result.inserted_primary_key
         if key is None:  # every supported database reports it
             raise RuntimeError("the database did not report the new comment's id")
-        comment = NewComment(int(key[0]), status, post)
+        new_id = int(key[0])
+        # Its page, for the writer's answer, asked in this transaction: one transaction fewer.
+        if parent is None:
+            page = page_of_root(post.id, new_id, now, user.id)
+        else:
+            page = page_of(parent.id, user.id)
+        comment = NewComment(new_id, status, post, page)
     if spam or hold:
         log.info("comment %s %s: %s", comment.id, comment.status.value, spam or hold)
     return comment
@@ -165,6 +172,7 @@ class NewComment(NamedTuple):
     id: int
     status: CommentStatus
     post: Article
+    page: int  # the page of the post's thread that shows it to its writer
 
     @property
     def post_id(self) -> int:

@@ -26,7 +26,7 @@ from blog.clock import utcnow
 from blog.comments import editing, notes, service
 from blog.comments.form_timing import read_started
 from blog.comments.page import UNDO_KEY, rules, undo_offer
-from blog.comments.paging import comment_path
+from blog.comments.paging import anchored_path, comment_path
 from blog.comments.rules import Submission
 from blog.content.comment_markup import render_comment
 from blog.extensions import csrf, db
@@ -134,7 +134,7 @@ def create() -> ResponseReturnValue:
         # No moderator's queue holds it: "awaiting moderation" would be untrue.
         set_notice(SPAM_NOTICE)
         return redirect(f"{comment.post.path}#respond", 303)
-    return redirect(comment_path(comment.post.path, comment.id, user.id), 303)
+    return redirect(anchored_path(comment.post.path, comment.id, comment.page), 303)
 
 
 def _send_note(user: User, submission: Submission) -> ResponseReturnValue:
