@@ -3,6 +3,7 @@
 python -m bench.run                      # 1,000 and 10,000 posts, 3 rounds of 4 s wrk runs
 python -m bench.run --posts 1000 --rounds 1
 python -m bench.run --smoke              # 200 posts, 1 round of 1 s (~30 s): CI keeps it working
+python -m bench.run --posts 1000 --only comments_page,comment_posts   # with the set-up they need
 
 wrk and nginx (Debian: nginx-light) must be installed; without either the run stops at once.
 Comment POSTs are also measured once on PostgreSQL (127.0.0.1:5432, or BLOG_TEST_DATABASE_URL),
@@ -25,7 +26,7 @@ from bench.measure import Bench, Options, SizeResult
 from bench.nginx import require_nginx
 from bench.procs import BenchError, require_tool
 from bench.report import markdown_table, verdicts, write_json
-from bench.scenarios import SCENARIOS
+from bench.scenarios import SCENARIOS, SETUP, Scenario
 from bench.yardstick import Yardsticks, yardstick_ms
 from blog.config import PROJECT_ROOT
 
@@ -46,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     parser.add_argument("--warmup", type=int, default=None, help="seconds of wrk warm-up (2)")
     parser.add_argument(
         "--smoke", action="store_true", help="200 posts and one round of 1 s runs, for CI"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated scenarios to run (with the set-up they stand on), e.g. "
+        "comments_page,comment_posts_postgres; a target whose figures are missing says n/a",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -69,9 +76,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, argparse.Namespa
     config = None if args.gunicorn_config == "none" else Path(args.gunicorn_config).resolve()
     if config is not None and not config.is_file():
         parser.error(f"--gunicorn-config: no such file {config}")
+    only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
+    unknown = only - {scenario.__name__ for scenario in SCENARIOS}
+    if unknown:
+        parser.error(f"--only: no such scenario {', '.join(sorted(unknown))}")
     options = Options(
         posts, args.duration, warmup, args.smoke, gunicorn_config=config, rounds=args.rounds
     )
+    args.scenarios = [s for s in SCENARIOS if not only or s.__name__ in only | SETUP]
     return options, args
 
 
@@ -79,13 +91,15 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def run_size(posts: int, options: Options, root: Path) -> SizeResult:
-    """Run every scenario for one corpus size; servers are stopped whatever happens."""
+def run_size(
+    posts: int, options: Options, root: Path, scenarios: list[Scenario] = SCENARIOS
+) -> SizeResult:
+    """Run the scenarios for one corpus size; servers are stopped whatever happens."""
     workdir = root / f"posts-{posts}"
     workdir.mkdir()
     with ExitStack() as stack:
         bench = Bench(posts, options, workdir, stack)
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             began = time.perf_counter()
             print(f"[{posts:,} posts] {scenario.__name__} ...", end=" ", flush=True)
             try:
@@ -114,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="blog-bench-"))
     began = time.perf_counter()
     try:
-        sizes = [run_size(posts, options, root) for posts in options.posts]
+        sizes = [run_size(posts, options, root, args.scenarios) for posts in options.posts]
     finally:
         if args.keep:
             print(f"kept {root}")
