@@ -14,7 +14,8 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -52,11 +53,6 @@ class Options:
     # Page and floor alternate this many times: the machine's speed drifts over seconds, and a
     # ratio taken from runs side by side is steadier than one from two runs far apart.
     rounds: int = 1
-
-    @property
-    def single_run_s(self) -> int:
-        """How long a run measured once lasts (comment POSTs): as long as a page's rounds."""
-        return self.duration_s * self.rounds
 
 
 class Round(NamedTuple):
@@ -130,7 +126,8 @@ class PageResult:
 
 @dataclass(frozen=True)
 class PostResult:
-    """Comment POSTs under wrk: how many were stored, and that none was lost."""
+    """Comment POSTs under wrk, in the round with the median ratio to the essay's floor (run
+    beside them, in turns); the counts are over every round, and none may be lost."""
 
     requests_per_s: float
     accepted_per_s: float
@@ -138,6 +135,12 @@ class PostResult:
     accepted: int
     refused: int
     lost: int
+    floor_requests_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        """Comments stored per second as a fraction of the floor's req/s in the same round."""
+        return self.accepted_per_s / self.floor_requests_per_s
 
 
 @dataclass
@@ -265,18 +268,24 @@ class Bench:
         """wrk a page on the blog, then on a floor app serving its exact bytes; record both."""
         server = self.blog_server(**server_env)
         body, content_type = fetch(server.url + path, headers=headers)
-        body_file = self.workdir / f"floor-{page.replace(' ', '-').replace(',', '')}.bin"
-        body_file.write_bytes(body)
-        floor_env = clean_env(
-            {"BENCH_FLOOR_BODY": str(body_file), "BENCH_FLOOR_CONTENT_TYPE": content_type}
-        )
-        with self.gunicorn("bench.floor:app", floor_env, f"floor-{page}") as floor_app:
-            if fetch(floor_app.url + path)[0] != body:
-                raise BenchError("the floor app does not serve the page's bytes")
+        with self.floor_app(page, path, body, content_type) as floor_app:
             rounds = self.paired_rounds(server.url + path, floor_app.url + path, headers)
         result = PageResult(page, path, len(body), rounds)
         self.result.pages.append(result)
         return result
+
+    @contextmanager
+    def floor_app(self, name: str, path: str, body: bytes, content_type: str) -> Iterator[Gunicorn]:
+        """The floor: a constant WSGI app serving these bytes, checked before it is used."""
+        body_file = self.workdir / f"floor-{name.replace(' ', '-').replace(',', '')}.bin"
+        body_file.write_bytes(body)
+        floor_env = clean_env(
+            {"BENCH_FLOOR_BODY": str(body_file), "BENCH_FLOOR_CONTENT_TYPE": content_type}
+        )
+        with self.gunicorn("bench.floor:app", floor_env, f"floor-{name}") as floor_app:
+            if fetch(floor_app.url + path)[0] != body:
+                raise BenchError("the floor app does not serve the page's bytes")
+            yield floor_app
 
     def paired_rounds(
         self, url: str, floor_url: str, headers: dict[str, str] | None = None

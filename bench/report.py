@@ -53,17 +53,14 @@ def _page_ratio(page: str, other: str) -> Callable[[SizeResult], float | None]:
     return measure
 
 
-# Comment POSTs are compared with the floor of the page they are posted under.
-POSTS_FLOOR_PAGE = "post + 100 comments"
-
-
+# Comment POSTs are compared with the floor of the page they are posted under, run in turns
+# with them (bench/scenarios.py).
 def _posts_ratio(database: str) -> Callable[[SizeResult], float | None]:
     def measure(size: SizeResult) -> float | None:
         result = size.posts_results.get(database)
-        floor = next((p.floor for p in size.pages if p.page == POSTS_FLOOR_PAGE), None)
-        if result is None or result.lost or floor is None:
+        if result is None or result.lost:
             return None
-        return result.accepted_per_s / floor.requests_per_s
+        return result.ratio
 
     return measure
 
@@ -230,18 +227,21 @@ def markdown_table(sizes: list[SizeResult], options: Options, yardsticks: Yardst
         lines += [
             "",
             "| posts | database | comment POST req/s | stored/s | p99 ms "
-            "| stored | refused | lost |",
-            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| stored | refused | lost | floor req/s | ratio |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for size in posted:
             for database, r in size.posts_results.items():
                 lines.append(
                     f"| {size.posts:,} | {database} | {r.requests_per_s:,.0f} "
                     f"| {r.accepted_per_s:,.0f} | {r.p99_ms:.1f} | {r.accepted:,} "
-                    f"| {r.refused:,} | {r.lost:,} |"
+                    f"| {r.refused:,} | {r.lost:,} | {r.floor_requests_per_s:,.0f} "
+                    f"| {r.ratio:.1%} |"
                 )
             for database in size.posts_not_run:
-                lines.append(f"| {size.posts:,} | {database} | not run | — | — | — | — | — |")
+                lines.append(
+                    f"| {size.posts:,} | {database} | not run | — | — | — | — | — | — | — |"
+                )
     lines += [
         "",
         "| target | posts | goal | measured | result |",
