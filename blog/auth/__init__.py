@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import bindparam, select
 
 from blog.auth import account_views, facebook, views
 from blog.auth.menu import init_account_menu
@@ -30,6 +31,11 @@ def init_auth(app: Flask) -> None:
     init_account_menu(app)
 
 
+# By primary key, as Session.get does, but built once: Session.get builds its query on every
+# call, and this runs on every request that carries a session.
+_USER_BY_ID = select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """A user from the session's `id:generation`; stale generations are logged out."""
@@ -37,7 +43,7 @@ def load_user(session_id: str) -> User | None:
     user_id, generation = parse_int(raw_id), parse_int(raw_generation)
     if user_id is None or generation is None:
         return None
-    user = db.session.get(User, user_id)
+    user = db.session.execute(_USER_BY_ID, {"id": user_id}).scalar_one_or_none()
     if user is None or user.deleted_at is not None or user.session_generation != generation:
         return None
     return user
