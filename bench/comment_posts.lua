@@ -1,5 +1,6 @@
 -- wrk script: logged-in writers POST comments; every 303 names the comment it stored.
--- bench/scenarios.py prepends WRITERS, POST_ID, FORM_STARTED, COOKIE_NAME, PATH and RESULT_FILE.
+-- bench/scenarios.py prepends WRITERS, POST_ID, FORM_STARTED, COOKIE_NAME, PATH, ROUND and
+-- RESULT_FILE; ROUND keeps each round's texts apart (the same text again would be a duplicate).
 
 local threads = {}
 
@@ -19,7 +20,7 @@ function request()
   local writer = WRITERS[(counter * 7 + thread_number) % #WRITERS + 1]
   local body = "csrf_token=" .. writer.token .. "&post_id=" .. POST_ID
     .. "&form_started=" .. FORM_STARTED
-    .. "&comment=Benchmark+comment+" .. thread_number .. "-" .. counter
+    .. "&comment=Benchmark+comment+" .. ROUND .. "-" .. thread_number .. "-" .. counter
   return wrk.format("POST", PATH, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = COOKIE_NAME .. "=" .. writer.cookie,

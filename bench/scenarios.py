@@ -247,7 +247,7 @@ def _posts_script(bench: Bench, seed: dict[str, Any], name: str, number: int) ->
     script.write_text(
         f"WRITERS = {{\n{writers}\n}}\n"
         f'POST_ID = "{seed["post_id"]}"\nFORM_STARTED = "{seed["form_started"]}"\n'
-        f'COOKIE_NAME = "{seed["cookie_name"]}"\nPATH = "/comments/"\n'
+        f'COOKIE_NAME = "{seed["cookie_name"]}"\nPATH = "/comments/"\nROUND = "{number}"\n'
         f'RESULT_FILE = "{_results(script)}"\n'
         + (Path(__file__).parent / "comment_posts.lua").read_text(),
         encoding="utf-8",
