@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,16 +18,31 @@ from blog.models.types import UTCDateTime
 POST_ITSELF = 0
 
 
-def _post_tags(rows: Sequence[Mapping[str, Any]] | None) -> set[str]:
-    """The posts a plain insert names in its rows; every page when any row names none."""
-    named = {row.get("post_id") for row in rows or ()}
-    post_ids = {p for p in named if isinstance(p, int)}
-    if not post_ids or post_ids != named:
-        return {SITE}
-    return {post_tag(p) for p in post_ids}
+class ShownOnItsPost(ShownOnPages):
+    """A row shown on its own post's pages alone (a like's counts and avatar, a featured
+    comment above the thread): a write makes that post's pages stale."""
+
+    if TYPE_CHECKING:
+        post_id: int  # each model maps its own column
+
+    def cache_tags(self, changed: set[str] | None) -> set[str]:
+        """The pages of the row's post."""
+        return {post_tag(self.post_id)}
+
+    @classmethod
+    def bulk_cache_tags(
+        cls, columns: set[str] | None, rows: Sequence[Mapping[str, Any]] | None
+    ) -> set[str]:
+        """The posts a plain insert names in its rows; every page for any other statement,
+        or when a row names none."""
+        named = {row.get("post_id") for row in rows or ()}
+        post_ids = {p for p in named if isinstance(p, int)}
+        if not post_ids or post_ids != named:
+            return {SITE}
+        return {post_tag(p) for p in post_ids}
 
 
-class Like(ShownOnPages, db.Model):  # type: ignore[name-defined]
+class Like(ShownOnItsPost, db.Model):  # type: ignore[name-defined]
     """One reader's like of a post (comment_key 0) or of one of its comments."""
 
     __tablename__ = "likes"
@@ -45,17 +60,6 @@ class Like(ShownOnPages, db.Model):  # type: ignore[name-defined]
     comment_key: Mapped[int] = mapped_column(Integer, default=POST_ITSELF)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    def cache_tags(self, changed: set[str] | None) -> set[str]:
-        """The post's pages: they show its counts and latest likers."""
-        return {post_tag(self.post_id)}
-
-    @classmethod
-    def bulk_cache_tags(
-        cls, columns: set[str] | None, rows: Sequence[Mapping[str, Any]] | None
-    ) -> set[str]:
-        """A plain insert's posts; any other statement on many likes, every page."""
-        return _post_tags(rows)
 
 
 class ReportReason(enum.Enum):
@@ -101,7 +105,7 @@ class CommentReport(NotShownOnPages, db.Model):  # type: ignore[name-defined]
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class FeaturedComment(ShownOnPages, db.Model):  # type: ignore[name-defined]
+class FeaturedComment(ShownOnItsPost, db.Model):  # type: ignore[name-defined]
     """A comment the author pinned above its post's thread."""
 
     __tablename__ = "featured_comments"
@@ -111,14 +115,3 @@ class FeaturedComment(ShownOnPages, db.Model):  # type: ignore[name-defined]
     )
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     featured_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    def cache_tags(self, changed: set[str] | None) -> set[str]:
-        """The post's pages: they show it above the thread."""
-        return {post_tag(self.post_id)}
-
-    @classmethod
-    def bulk_cache_tags(
-        cls, columns: set[str] | None, rows: Sequence[Mapping[str, Any]] | None
-    ) -> set[str]:
-        """A plain insert's posts; any other statement, every page."""
-        return _post_tags(rows)
