@@ -12,7 +12,7 @@ from tests.support.browser import (
     axe_violations,
     describe_violations,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.live import LiveServer
@@ -44,12 +44,7 @@ def open_context(browser: Browser) -> Iterator[list[BrowserContext]]:
 
 def new_context(browser: Browser, contexts: list[BrowserContext], scheme: str) -> BrowserContext:
     """A fresh context in a colour scheme that can only reach 127.0.0.1."""
-    context = browser.new_context(
-        color_scheme=scheme,  # type: ignore[arg-type]
-        viewport={"width": 1280, "height": 800},
-    )
-    context.set_default_timeout(10_000)
-    context.route("**/*", local_only)
+    context = local_context(browser, scheme=scheme, height=800)
     contexts.append(context)
     return context
 

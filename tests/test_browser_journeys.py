@@ -27,7 +27,7 @@ from tests.support.browser import (
     describe_violations,
     in_own_thread,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.oauth_site import OAuthSite
@@ -107,12 +107,7 @@ def journeys(site: OAuthSite, javascript: bool) -> None:
 
 def open_page(browser: Browser, javascript: bool) -> Page:
     """A page in a fresh context that reaches only 127.0.0.1, failing on any script error."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
-    )
-    context.set_default_timeout(15_000)
-    context.route("**/*", local_only)
-    page = context.new_page()
+    page = local_context(browser, js=javascript).new_page()
     page.on("pageerror", lambda exc: pytest.fail(f"JavaScript error: {exc}"))
     return page
 

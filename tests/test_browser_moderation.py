@@ -18,7 +18,7 @@ from tests.support.browser import (
     describe_violations,
     in_own_thread,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.oauth_site import OAuthSite
@@ -48,9 +48,7 @@ def contexts() -> Iterator[Callable[[], BrowserContext]]:
         opened: list[BrowserContext] = []
 
         def open_context() -> BrowserContext:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(15_000)
-            context.route("**/*", local_only)
+            context = local_context(browser)
             opened.append(context)
             return context
 

@@ -18,7 +18,7 @@ from tests.support.browser import (
     describe_violations,
     in_own_thread,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.live import LiveServer
@@ -33,7 +33,7 @@ from tests.support.moderation_helpers import (
 from tests.support.oauth_site import OAuthSite
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Page
 
 # A journey in the browser is the same on either database: the HTTP-level tests of each
 # feature run on both, so the browser runs once, on SQLite.
@@ -59,7 +59,7 @@ def contexts(server: LiveServer, app: Flask) -> Iterator[OpenContext]:
         def open_context(
             user_id: int | None = None, js: bool = True, width: int = 1280, scheme: str = "light"
         ) -> BrowserContext:
-            context = _context(browser, js, width, scheme)
+            context = local_context(browser, width, scheme, js)
             opened.append(context)
             if user_id is not None:
                 client = app.test_client()
@@ -75,17 +75,6 @@ def contexts(server: LiveServer, app: Flask) -> Iterator[OpenContext]:
         finally:
             for context in opened:
                 context.close()
-
-
-def _context(browser: Browser, js: bool, width: int, scheme: str) -> BrowserContext:
-    context = browser.new_context(
-        java_script_enabled=js,
-        viewport={"width": width, "height": 900},
-        color_scheme=scheme,  # type: ignore[arg-type]
-    )
-    context.set_default_timeout(15_000)
-    context.route("**/*", local_only)
-    return context
 
 
 def watch_errors(page: Page) -> list[str]:
@@ -255,7 +244,7 @@ def test_a_stranger_logs_in_from_the_like_box_and_likes(site: OAuthSite) -> None
         from playwright.sync_api import expect
 
         with launch_chromium() as browser:
-            context = _context(browser, js=True, width=1280, scheme="light")
+            context = local_context(browser)
             try:
                 page = context.new_page()
                 errors = watch_errors(page)

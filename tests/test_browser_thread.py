@@ -8,7 +8,12 @@ import pytest
 from flask import Flask
 
 from blog.models import CommentStatus
-from tests.support.browser import in_own_thread, launch_chromium, local_only, screenshot
+from tests.support.browser import (
+    in_own_thread,
+    launch_chromium,
+    local_context,
+    screenshot,
+)
 from tests.support.live import LiveServer
 from tests.support.moderation_helpers import ESSAY, add_comment, add_user
 
@@ -44,11 +49,7 @@ def measure(url: str, ids: list[int]) -> None:
     """Widths of the deepest reply's text and of the page, at 320 px; screenshots besides."""
     with launch_chromium() as browser:
         for scheme in ("light", "dark"):
-            context = browser.new_context(
-                viewport={"width": 320, "height": 800},
-                color_scheme=scheme,
-            )
-            context.route("**/*", local_only)
+            context = local_context(browser, 320, scheme, height=800)
             page = context.new_page()
             page.goto(url + ESSAY)
             deepest = page.locator(f"#comment-{ids[-1]} > .comment-body .comment-content")

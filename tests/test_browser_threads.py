@@ -22,7 +22,12 @@ from blog.extensions import db
 from blog.mail.sender import send_due
 from blog.models import Comment, CommentStatus, Post
 from tests.support.auth_helpers import ESSAY, serve_site
-from tests.support.browser import in_own_thread, launch_chromium, local_only, screenshot
+from tests.support.browser import (
+    in_own_thread,
+    launch_chromium,
+    local_context,
+    screenshot,
+)
 from tests.support.oauth_site import OAuthSite
 from tests.support.smtp_server import SMTPServer, header_url
 from tests.test_browser_moderation import log_in_with_google
@@ -58,13 +63,7 @@ def contexts(javascript: bool) -> Iterator[Callable[..., BrowserContext]]:
         opened: list[BrowserContext] = []
 
         def open_context(width: int = 1280, dark: bool = False) -> BrowserContext:
-            context = browser.new_context(
-                viewport={"width": width, "height": 900},
-                java_script_enabled=javascript,
-                color_scheme="dark" if dark else "light",
-            )
-            context.set_default_timeout(15_000)
-            context.route("**/*", local_only)
+            context = local_context(browser, width, "dark" if dark else "light", javascript)
             opened.append(context)
             return context
 

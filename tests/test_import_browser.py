@@ -16,7 +16,7 @@ from tests.support.browser import (
     describe_violations,
     in_own_thread,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.live import LiveServer
@@ -52,12 +52,7 @@ def test_an_old_link_opens_the_imported_post_with_its_conversation(
 
     def scenario() -> None:
         with launch_chromium() as browser:
-            context = browser.new_context(
-                color_scheme=scheme,  # type: ignore[arg-type]
-                viewport={"width": width, "height": 900},
-            )
-            context.set_default_timeout(10_000)
-            context.route("**/*", local_only)
+            context = local_context(browser, width, scheme)
             page = context.new_page()
             console: list[str] = []
             page.on(
@@ -119,12 +114,7 @@ def test_the_account_page_lists_claimed_comments(site: OAuthSite, scheme: str, w
 
     def scenario() -> None:
         with launch_chromium() as browser:
-            context = browser.new_context(
-                color_scheme=scheme,  # type: ignore[arg-type]
-                viewport={"width": width, "height": 900},
-            )
-            context.set_default_timeout(10_000)
-            context.route("**/*", local_only)
+            context = local_context(browser, width, scheme)
             context.add_cookies(
                 [{"name": SESSION_COOKIE, "value": session_cookie(http) or "", "url": site.url}]
             )

@@ -23,7 +23,7 @@ from tests.support.browser import (
     describe_violations,
     in_own_thread,
     launch_chromium,
-    local_only,
+    local_context,
     screenshot,
 )
 from tests.support.moderation_helpers import (
@@ -136,13 +136,8 @@ def shoot_all(
     problems: list[str] = []
     host = server.url.split("://", 1)[1].split(":", 1)[0]
     for name, path, who in PAGES:
-        context = browser.new_context(
-            color_scheme=scheme,  # type: ignore[arg-type]
-            viewport={"width": width, "height": 900},
-        )
+        context = local_context(browser, width, scheme)
         try:
-            context.set_default_timeout(15_000)
-            context.route("**/*", local_only)
             if who:
                 context.add_cookies(
                     [{"name": SESSION_COOKIE, "value": cookies[who], "domain": host, "path": "/"}]

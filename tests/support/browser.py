@@ -16,7 +16,7 @@ import pytest
 from blog.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 # Never let Playwright fetch a browser: it drives the system Chromium only.
 CHROMIUM_FALLBACK = "/usr/bin/chromium"
@@ -90,6 +90,24 @@ def local_only(route: Route) -> None:
         route.continue_()
     else:
         route.abort("blockedbyclient")
+
+
+def local_context(
+    browser: Browser,
+    width: int = 1280,
+    scheme: str = "light",
+    js: bool = True,
+    height: int = 900,
+) -> BrowserContext:
+    """A fresh context at this size and colour scheme that can reach only 127.0.0.1."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=scheme,  # type: ignore[arg-type]
+        java_script_enabled=js,
+    )
+    context.set_default_timeout(15_000)
+    context.route("**/*", local_only)
+    return context
 
 
 def screenshot(page: Page, name: str) -> Path:
