@@ -3,7 +3,6 @@ sender's own account page and export, and the same rules as comments."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from blog.mail.sender import send_due
 from blog.models import Comment, NoteStatus, PrivateNote
 from blog.moderation.bans import Ban, ban_user
 from tests.support import moderation_helpers as mh
-from tests.support.smtp_server import AUTHOR, ESSAY, SMTPServer, comment, login, make_user
+from tests.support.moderation_helpers import page_csrf
+from tests.support.smtp_server import AUTHOR, ESSAY, SMTPServer, comment, login, make_user, reader
 
 Make = Callable[..., Flask]
 SECRET = "Only for you: my employer is the recruiter in your story."
@@ -27,18 +27,6 @@ SECRET = "Only for you: my employer is the recruiter in your story."
 @pytest.fixture
 def app(essay: Path, make_app: Make, smtp: SMTPServer) -> Flask:
     return make_app(**smtp.config(), AUTHOR_EMAIL=AUTHOR, MODERATORS=mh.MODERATORS)
-
-
-def reader(app: Flask, name: str, email: str | None, verified: bool = True) -> FlaskClient:
-    client = app.test_client()
-    login(client, make_user(app, name, email, verified))
-    return client
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, page[:2000]
-    return match.group(1)
 
 
 def notes(app: Flask) -> list[PrivateNote]:
@@ -96,7 +84,7 @@ def test_the_notes_list_is_for_moderators_who_answer_by_mail_or_publicly(
     assert SECRET in page.text and 'href="mailto:alice%40example.com?subject=' in page.text
     assert ">Notes</a>" in author.get("/admin/comments").text
     [note] = notes(app)
-    token = csrf_of(page.text)
+    token = page_csrf(page.text)
     answer = author.post(
         f"/admin/notes/{note.id}/answer",
         data={"csrf_token": token, "comment": "Thank you; I will keep it between us."},
@@ -123,11 +111,11 @@ def test_the_sender_sees_deletes_and_exports_their_notes(app: Flask, smtp: SMTPS
     export = alice.get("/account/data.json").json
     assert export is not None and export["private_notes"][0]["text"] == SECRET
     mallory = reader(app, "Mallory", "mallory@example.com")
-    token = csrf_of(mallory.get("/account/").text)
+    token = page_csrf(mallory.get("/account/").text)
     refused = mallory.post(f"/account/notes/{note.id}/delete", data={"csrf_token": token})
     assert refused.status_code == 303 and len(notes(app)) == 1
     assert mallory.post(f"/account/notes/{note.id}/delete").status_code == 400  # no token
-    token = csrf_of(account)
+    token = page_csrf(account)
     done = alice.post(f"/account/notes/{note.id}/delete", data={"csrf_token": token})
     assert done.status_code == 303 and done.headers["Location"] == "/account/#notes"
     assert notes(app) == []
@@ -137,7 +125,7 @@ def test_deleting_the_account_deletes_its_notes(app: Flask, smtp: SMTPServer) ->
     alice = reader(app, "Alice", "alice@example.com")
     comment(alice, SECRET, private="1")
     html = alice.get("/account/").text
-    alice.post("/account/delete", data={"csrf_token": csrf_of(html), "confirm": "delete"})
+    alice.post("/account/delete", data={"csrf_token": page_csrf(html), "confirm": "delete"})
     assert notes(app) == []
 
 

@@ -3,13 +3,11 @@ one-click unsubscribe, and the reader's own subscriptions page."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from blog.database import write_transaction
@@ -18,35 +16,20 @@ from blog.mail.notify import comment_approved
 from blog.mail.sender import send_due
 from blog.models import Comment, CommentStatus, Subscription, SubscriptionKind
 from tests.support.comment_client import comment_id
+from tests.support.moderation_helpers import page_csrf
 from tests.support.smtp_server import (
     AUTHOR,
     ESSAY,
     SMTPServer,
     comment,
     header_url,
-    login,
-    make_user,
+    path_of,
+    reader,
     subscriptions,
 )
 
 ALICE = "alice@example.com"
 REPLIES_BOX = "Notify me of replies to my comments."
-
-
-def reader(app: Flask, name: str, email: str | None, verified: bool = True) -> FlaskClient:
-    client = app.test_client()
-    login(client, make_user(app, name, email, verified))
-    return client
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, page[:2000]
-    return match.group(1)
-
-
-def path_of(url: str) -> str:
-    return "/" + url.split("/", 3)[3]
 
 
 def replies_rows(app: Flask) -> list[Subscription]:
@@ -142,7 +125,7 @@ def test_the_subscriptions_page_lists_and_changes_each_subscription(
     assert "New comments on “Making TRUE Connections”" in html and "New posts" in html
     assert "Notify me of replies to my comments</button>" in html
     turned_on = alice.post(
-        "/account/subscriptions/", data={"csrf_token": csrf_of(html), "replies": "1"}
+        "/account/subscriptions/", data={"csrf_token": page_csrf(html), "replies": "1"}
     )
     assert turned_on.status_code == 303
     assert turned_on.headers["Location"] == "/account/subscriptions/"
@@ -151,7 +134,7 @@ def test_the_subscriptions_page_lists_and_changes_each_subscription(
     html = alice.get("/account/subscriptions/").text
     assert "Replies to your comments" in html and "Saved." in html
     for active in ("0", "1"):
-        data = {"csrf_token": csrf_of(html), "subscription": str(thread.id), "active": active}
+        data = {"csrf_token": page_csrf(html), "subscription": str(thread.id), "active": active}
         assert alice.post("/account/subscriptions/", data=data).status_code == 303
         changed = next(s for s in subscriptions(mail_app) if s.id == thread.id)
         assert (changed.unsubscribed_at is None) is (active == "1")
@@ -159,7 +142,7 @@ def test_the_subscriptions_page_lists_and_changes_each_subscription(
     no_token = alice.post("/account/subscriptions/", data={"subscription": str(thread.id)})
     assert no_token.status_code == 400
     mallory = reader(mail_app, "Mallory", "mallory@example.com")
-    token = csrf_of(mallory.get("/account/subscriptions/").text)
+    token = page_csrf(mallory.get("/account/subscriptions/").text)
     data = {"csrf_token": token, "subscription": str(thread.id), "active": "0"}
     assert mallory.post("/account/subscriptions/", data=data).status_code == 303
     assert "cannot be changed" in mallory.get("/account/subscriptions/").text
@@ -180,6 +163,6 @@ def test_the_export_shows_the_replies_choice_and_deletion_removes_it(
     assert export is not None
     assert "replies" in str(export)
     html = alice.get("/account/").text
-    alice.post("/account/delete", data={"csrf_token": csrf_of(html), "confirm": "delete"})
+    alice.post("/account/delete", data={"csrf_token": page_csrf(html), "confirm": "delete"})
     with mail_app.app_context():
         assert db.session.scalars(select(Subscription)).all() == []

@@ -16,6 +16,7 @@ from blog.clock import FrozenClock
 from blog.mail.sender import send_due
 from blog.models import SubscriptionKind
 from tests.support.auth_helpers import form_data, logged_in, parse, serve_site
+from tests.support.moderation_helpers import page_csrf
 from tests.support.oauth_site import OAuthSite
 from tests.support.smtp_server import (
     AUTHOR,
@@ -27,6 +28,7 @@ from tests.support.smtp_server import (
     login,
     make_user,
     outbox,
+    path_of,
     subscriptions,
 )
 
@@ -43,17 +45,6 @@ def confirm_link(received: Received) -> str:
     match = CONFIRM_LINK.search(received.body)
     assert match, received.body
     return match.group(0)
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token of the confirmation page's button."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, page[:2000]
-    return match.group(1)
-
-
-def path_of(url: str) -> str:
-    return "/" + url.split("/", 3)[3]
 
 
 def comment_over_http(site: OAuthSite, http: requests.Session, body: str, **boxes: str) -> str:
@@ -112,7 +103,9 @@ def test_notify_me_end_to_end_with_double_opt_in_and_one_click_unsubscribe(
         assert shown.status_code == 200 and "Confirm subscription</button>" in shown.text
         assert not any(s.confirmed_at for s in subscriptions(site.app) if s.email.startswith("bob"))
         assert stranger.post(link, allow_redirects=False).status_code == 400  # no CSRF token
-        done = stranger.post(link, data={"csrf_token": csrf_of(shown.text)}, allow_redirects=False)
+        done = stranger.post(
+            link, data={"csrf_token": page_csrf(shown.text)}, allow_redirects=False
+        )
         assert done.status_code == 200 and "Subscription confirmed" in done.text
         assert all(s.confirmed_at for s in subscriptions(site.app) if s.email.startswith("bob"))
 
@@ -209,12 +202,14 @@ def test_confirmation_get_changes_nothing_post_confirms_and_links_expire(
     page = client.get(first)
     assert page.status_code == 200 and "new posts on True Connections" in page.get_data(True)
     assert all(s.confirmed_at is None for s in subscriptions(mail_app))
-    assert client.post(first, data={"csrf_token": csrf_of(page.get_data(True))}).status_code == 200
+    assert (
+        client.post(first, data={"csrf_token": page_csrf(page.get_data(True))}).status_code == 200
+    )
     posts, thread = subscriptions(mail_app)
     assert posts.confirmed_at is not None and thread.confirmed_at is None
 
     clock.advance(days=8)
-    expired = client.post(second, data={"csrf_token": csrf_of(page.get_data(True))})
+    expired = client.post(second, data={"csrf_token": page_csrf(page.get_data(True))})
     assert expired.status_code == 400 and "expired" in expired.get_data(as_text=True)
     assert subscriptions(mail_app)[1].confirmed_at is None
 
@@ -258,7 +253,7 @@ def test_confirmation_mails_are_capped_and_an_unsubscribe_beats_a_late_confirm(
 
         (sub,) = subscriptions(mail_app)
         unsubscribe = path_of(unsubscribe_url(sub))
-    token = csrf_of(client.get(link).get_data(as_text=True))
+    token = page_csrf(client.get(link).get_data(as_text=True))
     assert client.post(unsubscribe).status_code == 200
     done = client.post(link, data={"csrf_token": token})
     assert done.status_code == 200 and "nothing was changed" in done.get_data(as_text=True)

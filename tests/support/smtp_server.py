@@ -170,6 +170,18 @@ def login(client: FlaskClient, user_id: int) -> None:
         session["provider"] = "google"
 
 
+def reader(app: Flask, name: str, email: str | None, verified: bool = True) -> FlaskClient:
+    """A test client logged in as a new reader with this address."""
+    client = app.test_client()
+    login(client, make_user(app, name, email, verified))
+    return client
+
+
+def path_of(url: str) -> str:
+    """The path (and query) of an absolute link in a mail."""
+    return "/" + url.split("/", 3)[3]
+
+
 def comment(client: FlaskClient, body: str, path: str = ESSAY, **fields: str) -> TestResponse:
     """Fill in the logged-in comment form of a post page and submit it."""
     page = client.get(path).get_data(as_text=True)
