@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import insert, select, text
+from sqlalchemy.dialects import postgresql
 
 from blog.clock import utcnow
-from blog.comments.paging import _COUNTS, CommentOrder, page_roots
+from blog.comments.paging import _COUNTS, CommentOrder, _earlier_roots, page_roots
 from blog.config import ConfigError
 from blog.database import write_transaction
 from blog.extensions import db
@@ -234,14 +235,34 @@ def test_a_page_is_one_index_range_however_long_the_thread(essay: Path, make_app
         details = " | ".join(str(row[-1]) for row in plan)
         assert "ix_comments_post_root" in details, details
         assert "TEMP B-TREE" not in details, details
-    # Counting a reader's pages walks that index alone, never the table.
+    # Counting a reader's pages reads the post-and-status index alone, one range per part
+    # (shown, own held), never the table.
     with app.app_context():
         for viewer in (False, True):
             statement = _COUNTS[viewer].params(post_id=essay_id(app), viewer_id=1)
             compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
-            details = " | ".join(str(row[-1]) for row in plan)
-            assert "COVERING INDEX ix_comments_post_root" in details, details
+            searches = [str(row[-1]) for row in plan if str(row[-1]).startswith("SEARCH")]
+            assert len(searches) == (2 if viewer else 1), searches
+            for search in searches:
+                assert search.startswith("SEARCH comments USING COVERING INDEX"), searches
+                assert "ix_comments_post_status" in search, searches
+
+
+@pytest.mark.parametrize("order", list(CommentOrder))
+def test_the_statuses_are_written_into_the_sql_for_postgresql_plans(order: CommentOrder) -> None:
+    """A prepared statement's generic plan cannot see bound statuses, and walked the time index
+    through every held comment of the blog; with the statuses in the text it seeks the post."""
+    values = {"post_id": 1, "viewer_id": 2, "limit": 3, "offset": 0, "root_id": 4}
+    statements = [_COUNTS[True], _earlier_roots(order, True), page_roots(order, True)]
+    for statement in statements:
+        bound = statement.params(values, created_at=datetime(2026, 12, 7, tzinfo=UTC))
+        compiled = bound.compile(
+            dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True}
+        )
+        sql = str(compiled)
+        assert "IN ('approved', 'deleted')" in sql, sql
+        assert "IN ('pending')" in sql, sql
 
 
 def test_the_order_setting_refuses_anything_but_oldest_or_newest(env_app: Make) -> None:

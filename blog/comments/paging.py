@@ -3,8 +3,8 @@
 A page is `<permalink>comment-page-N/`; page 1 is the permalink itself. Which top-level
 comments come first (oldest or newest) is a setting a reader can switch with a link. The
 queries here seek an index by post and parent (ix_comments_post_root), so a page costs the
-same however long the thread. Counting pages walks that index (it holds each comment's status
-and writer) but never the table, and a reader's count is kept until the post's comments change.
+same however long the thread. Counting pages walks the post-and-status index but never the
+table, and a reader's count is kept until the post's comments change.
 
 Lower than the mail in the layers: a notification links to the page its comment is on.
 """
@@ -80,18 +80,31 @@ def first_page(order: CommentOrder | None = None) -> CommentPage:
     return CommentPage(1, order or default_order(), per_page())
 
 
+def _status_in(*statuses: CommentStatus) -> ColumnElement[bool]:
+    """A status test with its values written into the SQL: a PostgreSQL plan made for unknown
+    statuses (a prepared statement's generic plan) walks the time index instead."""
+    values = bindparam(None, list(statuses), Comment.status.type, expanding=True)
+    return Comment.status.in_(values.render_literal_execute())
+
+
+_SHOWN = _status_in(CommentStatus.APPROVED, CommentStatus.DELETED)
+_HELD = _status_in(CommentStatus.PENDING)
+
+
+def _own_held() -> ColumnElement[bool]:
+    """The reader's own held comments (`viewer_id` bound): shown to them alone."""
+    return _HELD & (Comment.user_id == bindparam("viewer_id"))
+
+
 def root_visible(viewer: bool, moderator: bool = False) -> ColumnElement[bool]:
     """Which comments count for a reader: shown ones, and (with `viewer_id`) their held ones;
     a moderator sees every held one, to act on it in place."""
-    shown = Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
+    shown = _SHOWN
     if moderator:
-        return or_(shown, Comment.status == CommentStatus.PENDING)
+        return or_(shown, _HELD)
     if not viewer:
         return shown
-    own_held = (Comment.status == CommentStatus.PENDING) & (
-        Comment.user_id == bindparam("viewer_id")
-    )
-    return or_(shown, own_held)
+    return or_(shown, _own_held())
 
 
 def _roots(viewer: bool, moderator: bool = False) -> Select[Any]:
@@ -121,9 +134,21 @@ def params(post_id: int, viewer_id: int | None, **more: Any) -> dict[str, Any]:
     return found
 
 
-_COUNTS = {
-    viewer: select(func.count()).select_from(_roots(viewer).subquery()) for viewer in (False, True)
-}
+def _counted(viewer: bool, *where: ColumnElement[bool]) -> Select[Any]:
+    """How many top-level comments a reader sees, as the sum of two index ranges (shown ones,
+    their own held ones): an OR of the two would walk everyone's held comments."""
+
+    def part(visible: ColumnElement[bool]) -> Any:
+        found = select(func.count()).where(
+            Comment.post_id == bindparam("post_id"), Comment.parent_id.is_(None), visible, *where
+        )
+        return found.scalar_subquery()
+
+    shown = part(_SHOWN)
+    return select(shown + part(_own_held()) if viewer else shown)
+
+
+_COUNTS = {viewer: _counted(viewer) for viewer in (False, True)}
 
 
 def root_count(post_id: int, viewer_id: int | None) -> int:
@@ -183,8 +208,7 @@ def _earlier_roots(order: CommentOrder, viewer: bool) -> Select[Any]:
     """How many top-level comments come before a given one (`created_at`, `root_id` bound)."""
     key = tuple_(Comment.created_at, Comment.id)
     here = tuple_(bindparam("created_at"), bindparam("root_id"))
-    before = key > here if order is CommentOrder.NEWEST else key < here
-    return select(func.count()).select_from(_roots(viewer).where(before).subquery())
+    return _counted(viewer, key > here if order is CommentOrder.NEWEST else key < here)
 
 
 def page_of(

@@ -89,27 +89,18 @@ def _shown(edit_held: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
 
 
 _VIEWER: BindParameter[int] = bindparam("viewer_id")
+# The reader's own comments with an edit awaiting approval.
+_EDIT_HELD = (Comment.user_id == _VIEWER) & exists().where(
+    CommentEdit.comment_id == Comment.id
+).correlate(Comment)
 # Built once: a statement made per request costs more than the query it runs.
-_PUBLIC_THREAD = _shown(false()).where(
-    Comment.post_id == bindparam("post_id"),
-    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED]),
+_PUBLIC_THREAD = _shown(false()).where(Comment.post_id == bindparam("post_id"), root_visible(False))
+_VIEWER_THREAD = _shown(_EDIT_HELD).where(
+    Comment.post_id == bindparam("post_id"), root_visible(True)
 )
-_VIEWER_THREAD = _shown(
-    (Comment.user_id == _VIEWER)
-    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
-).where(
-    Comment.post_id == bindparam("post_id"),
-    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED])
-    | ((Comment.status == CommentStatus.PENDING) & (Comment.user_id == _VIEWER)),
-)
-
 # A moderator sees every held comment in place, as WordPress shows them, to act on it there.
-_MODERATOR_THREAD = _shown(
-    (Comment.user_id == _VIEWER)
-    & exists().where(CommentEdit.comment_id == Comment.id).correlate(Comment)
-).where(
-    Comment.post_id == bindparam("post_id"),
-    Comment.status.in_([CommentStatus.APPROVED, CommentStatus.DELETED, CommentStatus.PENDING]),
+_MODERATOR_THREAD = _shown(_EDIT_HELD).where(
+    Comment.post_id == bindparam("post_id"), root_visible(True, moderator=True)
 )
 
 
@@ -122,12 +113,7 @@ def _page_statement(order: CommentOrder, viewer: bool, moderator: bool) -> Selec
     tree = tree.union_all(
         select(Comment.id).where(Comment.parent_id == tree.c.id, root_visible(viewer, moderator))
     )
-    edit_held: ColumnElement[bool] = false()
-    if viewer:
-        edit_held = (Comment.user_id == _VIEWER) & exists().where(
-            CommentEdit.comment_id == Comment.id
-        ).correlate(Comment)
-    return _shown(edit_held).join(tree, tree.c.id == Comment.id)
+    return _shown(_EDIT_HELD if viewer else false()).join(tree, tree.c.id == Comment.id)
 
 
 def thread(

@@ -45,11 +45,21 @@ class Comment(ShownOnPages, db.Model):  # type: ignore[name-defined]
             "user_id", "post_id", "parent_key", "body_hash", name="uq_comments_no_duplicates"
         ),
         # A post's thread and the counts on listings: by post, then status. Without it SQLite
-        # may walk the status index through every approved comment of the blog.
-        Index("ix_comments_post_id_status", "post_id", "status"),
+        # may walk the status index through every approved comment of the blog. Parent, writer
+        # and time ride along: a reader's page count is two ranges of it (their shown top-level
+        # comments, their own held ones), never the held comments of everyone else.
+        Index(
+            "ix_comments_post_status",
+            "post_id",
+            "status",
+            "parent_id",
+            "user_id",
+            "created_at",
+            "id",
+        ),
         # A page of a long thread: its top-level comments (parent NULL) in time order, one
         # index range however many comments the post has (blog/comments/paging.py). Status and
-        # writer ride along, so counting the pages a reader sees never reads the table.
+        # writer ride along, so choosing a page's comments never reads the table.
         Index(
             "ix_comments_post_root", "post_id", "parent_id", "created_at", "id", "status", "user_id"
         ),
