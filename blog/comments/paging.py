@@ -18,7 +18,18 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Integer, Row, Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 
 from blog.cache.memo import kept
 from blog.extensions import db
@@ -83,8 +94,9 @@ def first_page(order: CommentOrder | None = None) -> CommentPage:
 def _status_in(*statuses: CommentStatus) -> ColumnElement[bool]:
     """A status test with its values written into the SQL: a PostgreSQL plan made for unknown
     statuses (a prepared statement's generic plan) walks the time index instead."""
-    values = bindparam(None, list(statuses), Comment.status.type, expanding=True)
-    return Comment.status.in_(values.render_literal_execute())
+    # The members' values are plain words of our own: nothing to quote. A literal rendered at
+    # execution (literal_execute) would cost a third of the count again in Python.
+    return Comment.status.in_([literal_column(f"'{status.value}'") for status in statuses])
 
 
 _SHOWN = _status_in(CommentStatus.APPROVED, CommentStatus.DELETED)
