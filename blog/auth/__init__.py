@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import bindparam, select
 
 from blog.auth import account_views, facebook, views
 from blog.auth.menu import init_account_menu
+from blog.auth.roles import user_by_id
 from blog.auth.session import SignedCookieSessions
-from blog.extensions import db, login_manager
+from blog.extensions import login_manager
 from blog.models import User
 from blog.web.formdata import parse_int
 
@@ -31,11 +31,6 @@ def init_auth(app: Flask) -> None:
     init_account_menu(app)
 
 
-# By primary key, as Session.get does, but built once: Session.get builds its query on every
-# call, and this runs on every request that carries a session.
-_USER_BY_ID = select(User).where(User.id == bindparam("id"))
-
-
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """A user from the session's `id:generation`; stale generations are logged out."""
@@ -43,7 +38,7 @@ def load_user(session_id: str) -> User | None:
     user_id, generation = parse_int(raw_id), parse_int(raw_generation)
     if user_id is None or generation is None:
         return None
-    user = db.session.execute(_USER_BY_ID, {"id": user_id}).scalar_one_or_none()
+    user = user_by_id(user_id)
     if user is None or user.deleted_at is not None or user.session_generation != generation:
         return None
     return user

@@ -4,17 +4,19 @@ Two lists count, merged: the configured BLOG_MODERATORS (app.config["MODERATORS"
 local identity provider extends with its author identity in development), and the grants that
 `flask blog admin add` stores in the database (so that every app server sees a change at once).
 
-One query answers for a set of users: their identities, each with whether a grant names it.
-Within a request the answers are remembered, so asking again costs nothing; an anonymous page
-asks nothing at all. Nothing is kept between requests: a grant is seen by the next request.
+One query answers for a set of users; the logged-in reader's answer comes with their row (the
+user loader asks `user_by_id`). Within a request the answers are remembered, so asking again
+costs nothing; an anonymous page asks nothing at all. Nothing is kept between requests: a
+grant is seen by the next request.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, cast
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 
 from blog.auth.providers import PROVIDERS
 from blog.extensions import db
@@ -35,21 +37,6 @@ def email_counts(provider: str, email: str | None, verified: bool) -> bool:
     return bool(spec is not None and spec.email_trusted and email and verified)
 
 
-def is_moderator_identity(identity: Identity, config: Any) -> bool:
-    """An identity that the configuration names, directly or by a trusted verified email."""
-    listed = configured_moderators(config)
-    if (identity.provider, identity.subject) in listed:
-        return True
-    return (
-        email_counts(identity.provider, identity.email, identity.email_verified)
-        and (
-            EMAIL,
-            (identity.email or "").lower(),
-        )
-        in listed
-    )
-
-
 def _memo() -> dict[int, bool]:
     """This request's answers so far (a fresh dict outside a request: nothing is remembered)."""
     if not has_request_context():
@@ -65,32 +52,59 @@ _GRANTED_BY_SUBJECT = exists().where(
 _GRANTED_BY_EMAIL = exists().where(
     ModeratorGrant.email.is_not(None), ModeratorGrant.email == func.lower(Identity.email)
 )
-# Built once: the post page asks on every view, and building costs more than running it.
-_IDENTITIES_WITH_GRANTS = select(
-    Identity.user_id,
-    Identity.provider,
-    Identity.subject,
-    Identity.email,
-    Identity.email_verified,
-    _GRANTED_BY_SUBJECT.label("granted"),
-    _GRANTED_BY_EMAIL.label("granted_email"),
-).where(Identity.user_id.in_(bindparam("user_ids", expanding=True)))
+# Plain equalities rather than IN lists: an IN list is expanded in Python at every execution,
+# and the user's row is loaded with this on every request that carries a session.
+_EMAIL_TRUSTED = or_(
+    *(Identity.provider == name for name, spec in PROVIDERS.items() if spec.email_trusted)
+)
+
+
+@functools.cache
+def _moderator_identity(listed: frozenset[tuple[str, str]]) -> ColumnElement[bool]:
+    """An identity that makes its user a moderator: granted, or listed by the configuration
+    (by provider and subject, or by a verified email from a provider trusted with emails)."""
+    by_subject, by_email = [], []
+    for kind, ident in sorted(listed):
+        if kind == EMAIL:
+            by_email.append(func.lower(Identity.email) == ident)
+        else:
+            by_subject.append((Identity.provider == kind) & (Identity.subject == ident))
+    email_ok = _EMAIL_TRUSTED & Identity.email_verified
+    return or_(_GRANTED_BY_SUBJECT, *by_subject, email_ok & or_(_GRANTED_BY_EMAIL, *by_email))
+
+
+@functools.cache
+def _moderators_among(listed: frozenset[tuple[str, str]]) -> Select[int]:
+    return (
+        select(Identity.user_id)
+        .where(Identity.user_id.in_(bindparam("user_ids", expanding=True)))
+        .where(_moderator_identity(listed))
+        .distinct()
+    )
+
+
+@functools.cache
+def _user_and_role(listed: frozenset[tuple[str, str]]) -> Select[User, bool]:
+    moderates = exists().where(Identity.user_id == User.id, _moderator_identity(listed))
+    return select(User, moderates.label("moderates")).where(User.id == bindparam("id"))
 
 
 def _lookup(user_ids: set[int]) -> dict[int, bool]:
     """Whether each of these users is a moderator, configured or granted, in one query."""
-    params = {"user_ids": sorted(user_ids)}
-    rows = db.session.connection().execute(_IDENTITIES_WITH_GRANTS, params).all()
-    listed = configured_moderators(current_app.config)
-    found = dict.fromkeys(user_ids, False)
-    for row in rows:
-        email_ok = email_counts(row.provider, row.email, row.email_verified)
-        found[row.user_id] = found[row.user_id] or bool(
-            row.granted
-            or (row.provider, row.subject) in listed
-            or (email_ok and (row.granted_email or (EMAIL, row.email.lower()) in listed))
-        )
-    return found
+    statement = _moderators_among(configured_moderators(current_app.config))
+    found = set(db.session.scalars(statement, {"user_ids": sorted(user_ids)}))
+    return {user_id: user_id in found for user_id in user_ids}
+
+
+def user_by_id(user_id: int) -> User | None:
+    """A user by primary key, and (remembered for this request) whether they moderate: the
+    question every page a moderator can act on asks, answered in the same query."""
+    statement = _user_and_role(configured_moderators(current_app.config))
+    row = db.session.execute(statement, {"id": user_id}).first()
+    if row is None:
+        return None
+    _memo()[user_id] = bool(row.moderates)
+    return cast(User, row.User)
 
 
 def moderator_user_ids(user_ids: set[int]) -> set[int]:
