@@ -31,7 +31,9 @@ from tests.conftest import sync
 from tests.support.databases import sql_statements
 from tests.support.moderation_helpers import (
     ESSAY,
+    MODERATORS,
     add_comment,
+    add_moderator,
     add_user,
     csrf_token,
     essay_post_id,
@@ -369,3 +371,24 @@ def test_a_sync_in_another_process_is_seen_at_the_next_request(
     write_post("two", categories=["Recruiting"], date="2024-02-01 09:00")
     make_app()  # another process of the same blog: its start-up sync adds "two"
     assert sidebar_counts(reader) == {"Recruiting": 2}
+
+
+def test_a_logged_in_readers_page_asks_one_query_their_row(essay: Path, make_app: Make) -> None:
+    """Whether they moderate, their picture and their reply mail come with the row that
+    Flask-Login loads; everything else on the page is kept for every reader."""
+    uncached = make_app(PAGE_CACHE=False, MODERATORS=MODERATORS)
+    author, reader = add_moderator(uncached), add_user(uncached, "Alice")
+    add_comment(uncached, author, "Words from the author.", moderator=True)
+    for user_id, moderates in ((reader, False), (author, True)):
+        client = uncached.test_client()
+        log_in(client, user_id)
+        assert client.get(ESSAY).status_code == 200  # fills what is kept for every reader
+        with sql_statements(uncached) as seen:
+            html = client.get(ESSAY).get_data(as_text=True)
+        queries = [statement for statement in seen if not statement.startswith("BEGIN")]
+        assert queries[0].startswith("SELECT users.id"), queries
+        # A moderator's thread is their own (held comments in place, with their actions).
+        assert len(queries) == 1 or moderates, [query[:90] for query in queries]
+        assert "Words from the author." in html
+        assert ('class="moderation-link"' in html) is moderates  # the header's queue link
+        assert html.count(f"/avatars/{user_id}.svg") >= 2  # the header and the comment box

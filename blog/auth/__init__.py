@@ -6,8 +6,8 @@ from flask import Flask
 
 from blog.auth import account_views, facebook, views
 from blog.auth.menu import init_account_menu
-from blog.auth.roles import user_by_id
 from blog.auth.session import SignedCookieSessions
+from blog.auth.viewer_row import load_viewer
 from blog.extensions import login_manager
 from blog.models import User
 from blog.web.formdata import parse_int
@@ -38,7 +38,7 @@ def load_user(session_id: str) -> User | None:
     user_id, generation = parse_int(raw_id), parse_int(raw_generation)
     if user_id is None or generation is None:
         return None
-    user = user_by_id(user_id)
+    user = load_viewer(user_id)
     if user is None or user.deleted_at is not None or user.session_generation != generation:
         return None
     return user

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, render_template, request, session
+from flask import Flask, render_template, session
 from sqlalchemy import bindparam, func, select
 from werkzeug.wrappers import Response
 
 from blog.auth.providers import provider_label
 from blog.auth.roles import is_moderator
-from blog.auth.session import PROVIDER_KEY, has_session_cookie, viewer
+from blog.auth.session import PROVIDER_KEY, has_session_cookie, request_memo, viewer
 from blog.cache.memo import kept
 from blog.extensions import db
 from blog.models import Avatar, Comment, CommentStatus, User
@@ -39,17 +39,21 @@ class AccountMenu:
 
 
 _AVATAR_DIGEST = select(Avatar.digest).where(Avatar.user_id == bindparam("user_id"))
-# In the request's environ, as blog.auth.roles keeps its answers: the comment box and the
-# header both show the reader's picture.
+# The comment box and the header both show the reader's picture.
 _AVATAR_KEY = "blog.viewer_avatar"
 
 
 def avatar_src(user: User) -> str:
     """The URL of a logged-in reader's picture, looked up once per request."""
-    memo: dict[int, str] = request.environ.setdefault(_AVATAR_KEY, {})
+    memo: dict[int, str] = request_memo(_AVATAR_KEY)
     if user.id not in memo:
-        memo[user.id] = avatar_url(user.id, db.session.scalar(_AVATAR_DIGEST, {"user_id": user.id}))
+        remember_avatar(user.id, db.session.scalar(_AVATAR_DIGEST, {"user_id": user.id}))
     return memo[user.id]
+
+
+def remember_avatar(user_id: int, digest: str | None) -> None:
+    """Keep a picture's digest found elsewhere (with the reader's row) for this request."""
+    request_memo(_AVATAR_KEY)[user_id] = avatar_url(user_id, digest)
 
 
 def pending_count() -> int:

@@ -4,8 +4,8 @@ Two lists count, merged: the configured BLOG_MODERATORS (app.config["MODERATORS"
 local identity provider extends with its author identity in development), and the grants that
 `flask blog admin add` stores in the database (so that every app server sees a change at once).
 
-One query answers for a set of users; the logged-in reader's answer comes with their row (the
-user loader asks `user_by_id`). Within a request the answers are remembered, so asking again
+One query answers for a set of users; the logged-in reader's answer comes with their row
+(blog/auth/viewer_row.py). Within a request the answers are remembered, so asking again
 costs nothing; an anonymous page asks nothing at all. Nothing is kept between requests: a
 grant is seen by the next request.
 """
@@ -13,12 +13,13 @@ grant is seen by the next request.
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 
 from blog.auth.providers import PROVIDERS
+from blog.auth.session import request_memo
 from blog.extensions import db
 from blog.models import Identity, ModeratorGrant, User
 
@@ -37,15 +38,6 @@ def email_counts(provider: str, email: str | None, verified: bool) -> bool:
     return bool(spec is not None and spec.email_trusted and email and verified)
 
 
-def _memo() -> dict[int, bool]:
-    """This request's answers so far (a fresh dict outside a request: nothing is remembered)."""
-    if not has_request_context():
-        return {}
-    # In the request's environ, not on `g`: an app context held around requests shares `g`.
-    memo: dict[int, bool] = request.environ.setdefault(_MEMO_KEY, {})
-    return memo
-
-
 _GRANTED_BY_SUBJECT = exists().where(
     ModeratorGrant.provider == Identity.provider, ModeratorGrant.subject == Identity.subject
 )
@@ -60,7 +52,7 @@ _EMAIL_TRUSTED = or_(
 
 
 @functools.cache
-def _moderator_identity(listed: frozenset[tuple[str, str]]) -> ColumnElement[bool]:
+def moderator_identity(listed: frozenset[tuple[str, str]]) -> ColumnElement[bool]:
     """An identity that makes its user a moderator: granted, or listed by the configuration
     (by provider and subject, or by a verified email from a provider trusted with emails)."""
     by_subject, by_email = [], []
@@ -78,15 +70,9 @@ def _moderators_among(listed: frozenset[tuple[str, str]]) -> Select[int]:
     return (
         select(Identity.user_id)
         .where(Identity.user_id.in_(bindparam("user_ids", expanding=True)))
-        .where(_moderator_identity(listed))
+        .where(moderator_identity(listed))
         .distinct()
     )
-
-
-@functools.cache
-def _user_and_role(listed: frozenset[tuple[str, str]]) -> Select[User, bool]:
-    moderates = exists().where(Identity.user_id == User.id, _moderator_identity(listed))
-    return select(User, moderates.label("moderates")).where(User.id == bindparam("id"))
 
 
 def _lookup(user_ids: set[int]) -> dict[int, bool]:
@@ -96,22 +82,16 @@ def _lookup(user_ids: set[int]) -> dict[int, bool]:
     return {user_id: user_id in found for user_id in user_ids}
 
 
-def user_by_id(user_id: int) -> User | None:
-    """A user by primary key, and (remembered for this request) whether they moderate: the
-    question every page a moderator can act on asks, answered in the same query."""
-    statement = _user_and_role(configured_moderators(current_app.config))
-    row = db.session.execute(statement, {"id": user_id}).first()
-    if row is None:
-        return None
-    _memo()[user_id] = bool(row.moderates)
-    return cast(User, row.User)
+def remember_moderator(user_id: int, answer: bool) -> None:
+    """Keep an answer found elsewhere (with the reader's row) for the rest of this request."""
+    request_memo(_MEMO_KEY)[user_id] = answer
 
 
 def moderator_user_ids(user_ids: set[int]) -> set[int]:
     """Which of these users are moderators (for the Author badge), in one query at most."""
     if not user_ids:
         return set()
-    memo = _memo()
+    memo = request_memo(_MEMO_KEY)
     unknown = user_ids - memo.keys()
     if unknown:
         memo.update(_lookup(unknown))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from flask_login import current_user
@@ -53,6 +55,15 @@ def has_session_cookie() -> bool:
         return False
     # An attribute of the session, not a key: asking marks nothing as read.
     return getattr(session, "carried", False) is True
+
+
+def request_memo(key: str) -> dict[Any, Any]:
+    """This request's answers under `key` (a fresh dict outside a request: nothing is kept)."""
+    if not has_request_context():
+        return {}
+    # In the request's environ, not on `g`: an app context held around requests shares `g`.
+    memo: dict[Any, Any] = request.environ.setdefault(key, {})
+    return memo
 
 
 def viewer() -> User | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from blog.auth.personal_data import own_addresses
+from blog.auth.session import request_memo
 from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Post, Subscription, SubscriptionKind, User
@@ -50,22 +52,33 @@ def replies_subscription(user: User) -> Subscription | None:
     )
 
 
-# Asked on every page a logged-in reader sees (the box's checkbox): built once, no row loaded.
-_REPLIES_ON = (
-    select(Subscription.id)
-    .where(
+def replies_on(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Exists:
+    """Whether reply mail is on for a user id (a column, or a bound value)."""
+    return exists().where(
         Subscription.kind == SubscriptionKind.REPLIES,
-        Subscription.user_id == bindparam("user_id"),
+        Subscription.user_id == user_id,
         Subscription.confirmed_at.is_not(None),
         Subscription.unsubscribed_at.is_(None),
     )
-    .limit(1)
-)
+
+
+# Built once. Every page a logged-in reader sees shows the choice (the box's checkbox); it
+# usually comes with their row (blog/auth/viewer_row.py).
+_REPLIES_ON = select(replies_on(bindparam("user_id")))
+_REPLIES_KEY = "blog.viewer_replies"
 
 
 def wants_replies(user: User) -> bool:
     """True when the account gets a mail for each reply to its comments."""
-    return db.session.scalar(_REPLIES_ON, {"user_id": user.id}) is not None
+    memo: dict[int, bool] = request_memo(_REPLIES_KEY)
+    if user.id not in memo:
+        remember_replies(user.id, bool(db.session.scalar(_REPLIES_ON, {"user_id": user.id})))
+    return memo[user.id]
+
+
+def remember_replies(user_id: int, on: bool) -> None:
+    """Keep the choice for the rest of this request (found with the row, or just made)."""
+    request_memo(_REPLIES_KEY)[user_id] = on
 
 
 def set_replies(user: User, on: bool, now: datetime) -> bool:
@@ -76,6 +89,7 @@ def set_replies(user: User, on: bool, now: datetime) -> bool:
     if not on:
         if found is not None and found.unsubscribed_at is None:
             found.unsubscribed_at = now
+        remember_replies(user.id, False)
         return True
     if address is None:
         return False
@@ -88,6 +102,7 @@ def set_replies(user: User, on: bool, now: datetime) -> bool:
     found.unsubscribed_at = None
     found.confirmed_at = found.confirmed_at or now
     db.session.flush()
+    remember_replies(user.id, True)
     return True
 
 
