@@ -241,12 +241,27 @@ def page_of_root(
     order: CommentOrder | None = None,
 ) -> int:
     """The page that shows a top-level comment (and its replies)."""
-    size = per_page()
-    if size == 0:
+    if per_page() == 0:
         return 1
     counted = _earlier_roots(order or default_order(), viewer_id is not None)
     values = params(post_id, viewer_id, created_at=created_at, root_id=root_id)
-    return int(db.session.execute(counted, values).scalar_one()) // size + 1
+    return page_after(int(db.session.execute(counted, values).scalar_one()))
+
+
+def page_after(earlier: int) -> int:
+    """The page that shows a top-level comment with `earlier` ones before it."""
+    size = per_page()
+    return earlier // size + 1 if size else 1
+
+
+@functools.cache
+def roots_before_new(order: CommentOrder) -> ColumnElement[int]:
+    """How many top-level comments come before one that the reader (`viewer_id`) writes now
+    (`now` bound): every one they see, oldest first; none, newest first. A column, so that
+    the comment service asks it with the writer's history, in the same trip."""
+    if order is CommentOrder.NEWEST:
+        return literal_column("0", Integer)
+    return _counted(True, Comment.created_at <= bindparam("now")).scalar_subquery()
 
 
 def anchored_path(

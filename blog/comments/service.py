@@ -13,12 +13,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import BindParameter, bindparam, func, insert, select
+from sqlalchemy import BindParameter, Select, bindparam, func, insert, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from blog.auth.roles import is_moderator
-from blog.comments.paging import page_of, page_of_root
+from blog.comments.paging import (
+    CommentOrder,
+    default_order,
+    page_after,
+    page_of,
+    per_page,
+    roots_before_new,
+)
 from blog.comments.paragraphs import paragraph_of
 from blog.comments.rules import (
     CommentRules,
@@ -116,7 +123,7 @@ def create_comment(
             raise CommentRejected(ban_message(user), 403)
         parent = _parent(post, submission.parent_id, rules)
         parent_key = parent.id if parent else 0
-        history = _history(user, post.id, parent_key, digest)
+        history = _history(user, post.id, parent_key, digest, now, top_level=parent is None)
         if history.duplicate is not None:
             raise CommentRejected(DUPLICATE_MESSAGE, 409)
         _refuse_flood(history.last_at, now, rules, exempt)
@@ -155,11 +162,8 @@ def create_comment(
         if key is None:  # every supported database reports it
             raise RuntimeError("the database did not report the new comment's id")
         new_id = int(key[0])
-        # Its page, for the writer's answer, asked in this transaction: one transaction fewer.
-        if parent is None:
-            page = page_of_root(post.id, new_id, now, user.id)
-        else:
-            page = page_of(parent.id, user.id)
+        # Its page, for the writer's answer: a new top-level comment's came with the history.
+        page = page_after(history.roots_before) if parent is None else page_of(parent.id, user.id)
         comment = NewComment(new_id, status, post, page)
     if spam or hold:
         log.info("comment %s %s: %s", comment.id, comment.status.value, spam or hold)
@@ -206,6 +210,7 @@ class _History(NamedTuple):
     duplicate: int | None
     last_at: datetime | None
     approved: int | None
+    roots_before: int = 0  # asked for a new top-level comment in a paged thread
 
 
 _USER: BindParameter[int] = bindparam("user_id")
@@ -234,9 +239,21 @@ _HISTORY = select(
 )
 
 
-def _history(user: User, post_id: int, parent_key: int, digest: str) -> _History:
+@functools.cache
+def _history_and_page(order: CommentOrder) -> Select[Any]:
+    """The history, and where a new top-level comment lands in the thread: the same trip."""
+    return _HISTORY.add_columns(roots_before_new(order).label("roots_before"))
+
+
+def _history(
+    user: User, post_id: int, parent_key: int, digest: str, now: datetime, top_level: bool
+) -> _History:
     params = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
-    return _History._make(db.session.connection().execute(_HISTORY, params).one())
+    statement = _HISTORY
+    if top_level and per_page():
+        statement = _history_and_page(default_order())
+        params |= {"viewer_id": user.id, "now": now}
+    return _History(*db.session.connection().execute(statement, params).one())
 
 
 def _logged_in_since(user: User, since: datetime) -> bool:
