@@ -52,7 +52,7 @@ def avatar_src(user: User) -> str:
 
 
 def remember_avatar(user_id: int, digest: str | None) -> None:
-    """Keep a picture's digest found elsewhere (with the reader's row) for this request."""
+    """Keep the reader's picture, its digest found elsewhere (with their row), for this request."""
     request_memo(_AVATAR_KEY)[user_id] = avatar_url(user_id, digest)
 
 

@@ -101,11 +101,8 @@ def _status_in(*statuses: CommentStatus) -> ColumnElement[bool]:
 
 _SHOWN = _status_in(CommentStatus.APPROVED, CommentStatus.DELETED)
 _HELD = _status_in(CommentStatus.PENDING)
-
-
-def _own_held() -> ColumnElement[bool]:
-    """The reader's own held comments (`viewer_id` bound): shown to them alone."""
-    return _HELD & (Comment.user_id == bindparam("viewer_id"))
+# The reader's own held comments (`viewer_id` bound): shown to them alone.
+_OWN_HELD = _HELD & (Comment.user_id == bindparam("viewer_id"))
 
 
 def root_visible(viewer: bool, moderator: bool = False) -> ColumnElement[bool]:
@@ -116,7 +113,7 @@ def root_visible(viewer: bool, moderator: bool = False) -> ColumnElement[bool]:
         return or_(shown, _HELD)
     if not viewer:
         return shown
-    return or_(shown, _own_held())
+    return or_(shown, _OWN_HELD)
 
 
 def _roots(viewer: bool, moderator: bool = False) -> Select[Any]:
@@ -157,7 +154,7 @@ def _counted(viewer: bool, *where: ColumnElement[bool]) -> Select[Any]:
         return found.scalar_subquery()
 
     shown = part(_SHOWN)
-    return select(shown + part(_own_held()) if viewer else shown)
+    return select(shown + part(_OWN_HELD) if viewer else shown)
 
 
 _COUNTS = {viewer: _counted(viewer) for viewer in (False, True)}
