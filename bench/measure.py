@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,26 +294,24 @@ class Bench:
         if self.options.warmup_s:
             run_wrk(url, self.options.warmup_s, headers)
             run_wrk(floor_url, self.options.warmup_s)
-        rounds = []
-        for number in range(self.options.rounds):
-            # Which goes first alternates, so that a steady drift favours neither.
-            if number % 2 == 0:
-                blog = self._wrk(url, headers)
-                floor = self._wrk(floor_url)
-            else:
-                floor = self._wrk(floor_url)
-                blog = self._wrk(url, headers)
-            rounds.append(Round(blog, floor))
-        return rounds
+        return [
+            self.in_turns(number, lambda: self._wrk(url, headers), floor_url)
+            for number in range(self.options.rounds)
+        ]
+
+    def in_turns(self, number: int, blog: Callable[[], WrkResult], floor_url: str) -> Round:
+        """Round `number`: the blog's wrk run and the floor's, one after the other."""
+        # Which goes first alternates, so that a steady drift favours neither.
+        if number % 2 == 0:
+            first = blog()
+            return Round(first, self._wrk(floor_url))
+        floor = self._wrk(floor_url)
+        return Round(blog(), floor)
 
     def _wrk(
-        self,
-        url: str,
-        headers: dict[str, str] | None = None,
-        script: Path | None = None,
-        duration_s: int | None = None,
+        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
     ) -> WrkResult:
-        measured = run_wrk(url, duration_s or self.options.duration_s, headers, script)
+        measured = run_wrk(url, self.options.duration_s, headers, script)
         if not measured.clean:
             # Keep the figure, but say so: timeouts or error pages make it an unfair number.
             errors = self.result.details.setdefault("wrk_errors", [])

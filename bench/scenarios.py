@@ -7,6 +7,7 @@ floor under wrk.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,14 +17,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.corpus import ESSAY_PATH, write_corpus
-from bench.measure import Bench, PageResult, PostResult
+from bench.measure import Bench, PageResult, PostResult, Round
 from bench.nginx import PLAIN_NAME, plain_server
 from bench.nginx_local import MARK_HEADER, LocalNginx, NginxError, marked_values, site_conf
 from bench.postgres import postgres_reachable, services_required, throwaway_postgres_database
 from bench.procs import (
     HOST,
     BenchError,
-    WrkResult,
     children,
     fetch,
     free_port,
@@ -190,37 +190,34 @@ def post_comments(bench: Bench, database: str, seed: dict[str, Any], **env: str)
     name = database.lower()
     essay, content_type = fetch(server.url + ESSAY_PATH)
     duration_s = bench.options.duration_s
-    rounds: list[tuple[WrkResult, list[str], list[str], WrkResult]] = []
+    rounds: list[tuple[Round, list[str], list[str]]] = []
     with bench.floor_app(f"posts-{name}", ESSAY_PATH, essay, content_type) as floor_app:
-        floor_url = floor_app.url + ESSAY_PATH
         for number in range(bench.options.rounds):
             script = _posts_script(bench, seed, name, number)
-            # As for pages, which goes first alternates: a steady drift favours neither.
-            if number % 2 == 0:
-                posted = bench._wrk(server.url + "/comments/", script=script)
-                floor = bench._wrk(floor_url)
-            else:
-                floor = bench._wrk(floor_url)
-                posted = bench._wrk(server.url + "/comments/", script=script)
+            turn = bench.in_turns(
+                number,
+                functools.partial(bench._wrk, server.url + "/comments/", script=script),
+                floor_app.url + ESSAY_PATH,
+            )
             lines = [line.split(" ", 1) for line in _results(script).read_text().splitlines()]
             accepted = [value for kind, value in lines if kind == "accepted"]
             refused = [value for kind, value in lines if kind == "refused"]
-            rounds.append((posted, accepted, refused, floor))
-    every_accepted = [i for _posted, accepted, _refused, _floor in rounds for i in accepted]
-    every_refused = [s for _posted, _accepted, refused, _floor in rounds for s in refused]
+            rounds.append((turn, accepted, refused))
+    every_accepted = [i for _turn, accepted, _refused in rounds for i in accepted]
+    every_refused = [s for _turn, _accepted, refused in rounds for s in refused]
     stored = bench.task("count-comments", **env).out
     lost = [i for i in every_accepted if not stored["comments"].get(i, "").startswith("Benchmark")]
     results = [
         PostResult(
-            requests_per_s=posted.requests_per_s,
+            requests_per_s=turn.blog.requests_per_s,
             accepted_per_s=len(accepted) / duration_s,
-            p99_ms=posted.p99_ms,
+            p99_ms=turn.blog.p99_ms,
             accepted=len(every_accepted),
             refused=len(every_refused),
             lost=len(lost),
-            floor_requests_per_s=floor.requests_per_s,
+            floor_requests_per_s=turn.floor.requests_per_s,
         )
-        for posted, accepted, _refused, floor in rounds
+        for turn, accepted, _refused in rounds
     ]
     result = sorted(results, key=lambda r: r.ratio)[len(results) // 2]
     bench.result.posts_results[database] = result
