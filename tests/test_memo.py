@@ -14,6 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from blog.auth.accounts import login_profile
+from blog.auth.providers import Profile
+from blog.auth.subscription_choices import set_replies, wants_replies
 from blog.cache.memo import (
     ENTRY_OVERHEAD,
     Memo,
@@ -25,6 +28,7 @@ from blog.cache.memo import (
 )
 from blog.clock import FrozenClock, utcnow
 from blog.config import ConfigError, load_settings
+from blog.database import write_transaction
 from blog.extensions import db
 from blog.models import Avatar, CommentStatus, User
 from tests.conftest import sync
@@ -392,3 +396,17 @@ def test_a_logged_in_readers_page_asks_one_query_their_row(essay: Path, make_app
         assert "Words from the author." in html
         assert ('class="moderation-link"' in html) is moderates  # the header's queue link
         assert html.count(f"/avatars/{user_id}.svg") >= 2  # the header and the comment box
+
+
+def test_a_readers_reply_choice_is_answered_outside_a_request(uncached: Flask) -> None:
+    """The per-request memo keeps nothing without a request, and the answer still comes."""
+    with uncached.app_context():
+        now = utcnow()
+        profile = Profile("google", "sub-replies", "Rita", "rita@example.com", True, None)
+        user = login_profile(profile, now)
+        with write_transaction():
+            assert set_replies(user, True, now)
+        assert wants_replies(user) is True
+        with write_transaction():
+            assert set_replies(user, False, now)
+        assert wants_replies(user) is False

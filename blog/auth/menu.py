@@ -47,7 +47,8 @@ def avatar_src(user: User) -> str:
     """The URL of a logged-in reader's picture, looked up once per request."""
     memo: dict[int, str] = request_memo(_AVATAR_KEY)
     if user.id not in memo:
-        remember_avatar(user.id, db.session.scalar(_AVATAR_DIGEST, {"user_id": user.id}))
+        digest = db.session.scalar(_AVATAR_DIGEST, {"user_id": user.id})
+        memo[user.id] = avatar_url(user.id, digest)
     return memo[user.id]
 
 

@@ -72,7 +72,7 @@ def wants_replies(user: User) -> bool:
     """True when the account gets a mail for each reply to its comments."""
     memo: dict[int, bool] = request_memo(_REPLIES_KEY)
     if user.id not in memo:
-        remember_replies(user.id, bool(db.session.scalar(_REPLIES_ON, {"user_id": user.id})))
+        memo[user.id] = bool(db.session.scalar(_REPLIES_ON, {"user_id": user.id}))
     return memo[user.id]
 
 
