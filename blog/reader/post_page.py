@@ -19,7 +19,7 @@ from werkzeug.http import generate_etag
 from blog.auth.session import has_session_cookie, viewer
 from blog.cache.memo import kept, link_base
 from blog.cache.tracking import record_post_shown
-from blog.comments.page import anonymous_section, render_section
+from blog.comments.page import REPLY_ARG, anonymous_section, render_section
 from blog.comments.paging import (
     ORDER_ARG,
     CommentPage,
@@ -42,8 +42,6 @@ COMMENTS_SLOT = "<!--blog:comment-section-->"
 # Where the post's own HTML goes: its paragraphs carry markers whose counts change with the
 # comments, so it is kept apart from the shell, under the post's tag as well.
 ARTICLE_SLOT = "<!--blog:article-body-->"
-# The query argument of a comment's Reply link (WordPress's name), read by the comment form.
-REPLY_ARG = "replytocom"
 # The query argument of a link to one comment (a notification's): answered with its page.
 COMMENT_ARG = "comment"
 
