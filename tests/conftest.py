@@ -110,8 +110,11 @@ def clock() -> FrozenClock:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses the database runs on SQLite and on PostgreSQL."""
     if "database_backend" in metafunc.fixturenames:
-        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        backends = ["sqlite"] if only_sqlite else ["sqlite", "postgresql"]
+        backends = ["sqlite", "postgresql"]
+        if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+            backends = ["sqlite"]
+        elif metafunc.definition.get_closest_marker("postgresql_only") is not None:
+            backends = ["postgresql"]
         metafunc.parametrize("database_backend", backends, indirect=True)
 
 
