@@ -22,6 +22,7 @@ from blog.comments.paging import (
     page_roots,
     roots_before_new,
 )
+from blog.comments.service import _history_and_page
 from blog.config import ConfigError
 from blog.database import write_transaction
 from blog.extensions import db
@@ -279,10 +280,14 @@ def _rows_read(statement: Select[Any], values: dict[str, Any]) -> int:
     names = list(compiled.params)
     sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}", str(compiled))
     # EXECUTE takes no bound parameters: the values go in as text, typed by the casts above.
-    literals = ", ".join(
-        f"'{values[name].isoformat()}'" if isinstance(values[name], datetime) else str(values[name])
-        for name in names
-    )
+    given = {**compiled.params, **values}
+
+    def literal(value: Any) -> str:
+        if isinstance(value, int):
+            return str(value)
+        return f"'{value.isoformat() if isinstance(value, datetime) else value.value}'"
+
+    literals = ", ".join(literal(given[name]) for name in names)
     connection = db.session.connection()
     connection.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     connection.execute(text(f"PREPARE counted AS {sql}"))
@@ -349,6 +354,9 @@ def test_postgresql_counts_pages_without_reading_everyones_held_comments(
         for statement in statements:
             # The three shown comments and the writer's own five held ones: nothing else.
             assert _rows_read(statement, values) <= 8, str(statement)
+        # A new comment's POST asks the same with the writer's history: one more, their latest.
+        history = _history_and_page(CommentOrder.OLDEST)
+        assert _rows_read(history, {**values, "user_id": writer}) <= 9
         db.session.rollback()
 
 

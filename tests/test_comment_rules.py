@@ -261,10 +261,12 @@ def test_a_draft_begun_long_ago_is_timed_from_when_it_is_shown_again(
 # --- duplicates and floods -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("flood_seconds", [15, 0], ids=["inside-flood-window", "no-flood-rule"])
 def test_duplicate_is_409_and_one_row_even_inside_the_flood_window(
-    site: Callable[..., Flask],
+    site: Callable[..., Flask], flood_seconds: int
 ) -> None:
-    app = site(FLOOD_SECONDS=15)
+    """Inside the flood window the rules ask; outside it the unique key refuses the row."""
+    app = site(FLOOD_SECONDS=flood_seconds)
     alice = log_in(app)
     comment_id(alice.post("Same words, twice."))
     again = alice.post("  same   WORDS, twice. ")

@@ -123,10 +123,13 @@ def create_comment(
             raise CommentRejected(ban_message(user), 403)
         parent = _parent(post, submission.parent_id, rules)
         parent_key = parent.id if parent else 0
-        history = _history(user, post.id, parent_key, digest, now, top_level=parent is None)
-        if history.duplicate is not None:
-            raise CommentRejected(DUPLICATE_MESSAGE, 409)
-        _refuse_flood(history.last_at, now, rules, exempt)
+        history = _history(user, post.id, now, top_level=parent is None)
+        wait = _flood_wait(history.last_at, now, rules, exempt)
+        if wait:
+            # A button pressed twice is told it was a duplicate, not to slow down.
+            if _is_duplicate(user, post.id, parent_key, digest):
+                raise CommentRejected(DUPLICATE_MESSAGE, 409)
+            raise CommentRejected(FLOOD_MESSAGE, 429, retry_after=wait)
         spam = spam_reason(submission, html, user.display_name, user.email, rules)
         hold = timing_reason(
             submission.form_started, now, rules, lambda since: _logged_in_since(user, since)
@@ -156,7 +159,8 @@ def create_comment(
         try:
             result = cast(CursorResult[Any], db.session.execute(_INSERT_COMMENT, row))
         except IntegrityError as exc:
-            # Another request with the same text won the race: one row, and a 409 here.
+            # The unique key: the writer said this here before, or a request with the same
+            # text won the race. One row, and a 409 here.
             raise CommentRejected(DUPLICATE_MESSAGE, 409) from exc
         key = result.inserted_primary_key
         if key is None:  # every supported database reports it
@@ -190,6 +194,7 @@ _INSERT_COMMENT = insert(Comment.__table__)
 
 
 DUPLICATE_MESSAGE = "Duplicate comment: it looks as though you have already said that."
+FLOOD_MESSAGE = "You are posting comments too quickly. Slow down, and post it again in a moment."
 STALE_FORM_MESSAGE = (
     "This form was opened more than a day ago, so nothing was saved yet: the conversation may "
     "have moved on. Your text is kept below: read it over and press the button again."
@@ -207,26 +212,15 @@ def ban_message(user: User) -> str:
 
 
 class _History(NamedTuple):
-    duplicate: int | None
     last_at: datetime | None
     approved: int | None
     roots_before: int = 0  # asked for a new top-level comment in a paged thread
 
 
 _USER: BindParameter[int] = bindparam("user_id")
-# One statement, built once, for everything the rules ask of the writer's past comments: one
-# snapshot (so a concurrent duplicate on PostgreSQL is a duplicate, not a flood) and one trip.
+# One statement, built once, for what the rules ask of the writer's past comments: one trip.
+# Whether the text is a duplicate is the unique key's to say, as the row goes in.
 _HISTORY = select(
-    select(Comment.id)
-    .where(
-        Comment.user_id == _USER,
-        Comment.post_id == bindparam("post_id"),
-        Comment.parent_key == bindparam("parent_key"),
-        Comment.body_hash == bindparam("digest"),
-    )
-    .limit(1)
-    .scalar_subquery()
-    .label("duplicate"),
     select(func.max(Comment.created_at))
     .where(Comment.user_id == _USER)
     .scalar_subquery()
@@ -238,6 +232,17 @@ _HISTORY = select(
     .label("approved"),
 )
 
+_DUPLICATE = (
+    select(Comment.id)
+    .where(
+        Comment.user_id == _USER,
+        Comment.post_id == bindparam("post_id"),
+        Comment.parent_key == bindparam("parent_key"),
+        Comment.body_hash == bindparam("digest"),
+    )
+    .limit(1)
+)
+
 
 @functools.cache
 def _history_and_page(order: CommentOrder) -> Select[Any]:
@@ -245,15 +250,19 @@ def _history_and_page(order: CommentOrder) -> Select[Any]:
     return _HISTORY.add_columns(roots_before_new(order).label("roots_before"))
 
 
-def _history(
-    user: User, post_id: int, parent_key: int, digest: str, now: datetime, top_level: bool
-) -> _History:
-    params = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
+def _history(user: User, post_id: int, now: datetime, top_level: bool) -> _History:
+    params: dict[str, Any] = {"user_id": user.id}
     statement = _HISTORY
     if top_level and per_page():
         statement = _history_and_page(default_order())
-        params |= {"viewer_id": user.id, "now": now}
+        params |= {"post_id": post_id, "viewer_id": user.id, "now": now}
     return _History(*db.session.connection().execute(statement, params).one())
+
+
+def _is_duplicate(user: User, post_id: int, parent_key: int, digest: str) -> bool:
+    """Whether the writer already said this, here."""
+    found = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
+    return db.session.execute(_DUPLICATE, found).first() is not None
 
 
 def _logged_in_since(user: User, since: datetime) -> bool:
@@ -262,16 +271,12 @@ def _logged_in_since(user: User, since: datetime) -> bool:
     return db.session.scalar(found.limit(1)) is not None
 
 
-def _refuse_flood(
+def _flood_wait(
     last: datetime | None, now: datetime, rules: CommentRules, exempt: Callable[[], bool]
-) -> None:
+) -> int:
+    """Whole seconds until the writer may comment again after their last comment; 0 for now."""
     if last is None:
-        return
+        return 0
     last = last if last.tzinfo else last.replace(tzinfo=UTC)
     wait = rules.flood_seconds - (now - last).total_seconds()
-    if wait > 0 and not exempt():
-        raise CommentRejected(
-            "You are posting comments too quickly. Slow down, and post it again in a moment.",
-            429,
-            retry_after=math.ceil(wait),
-        )
+    return math.ceil(wait) if wait > 0 and not exempt() else 0
