@@ -257,6 +257,75 @@ def test_a_page_is_one_index_range_however_long_the_thread(essay: Path, make_app
                 assert "ix_comments_post_status" in search, searches
 
 
+def _root_rows(
+    post_id: int,
+    user_id: int | None,
+    count: int,
+    first: int,
+    start: datetime,
+    status: CommentStatus = CommentStatus.PENDING,
+) -> list[dict[str, Any]]:
+    """Rows of top-level comments numbered from `first`, a second apart from `start`."""
+    return [
+        {
+            "post_id": post_id,
+            "user_id": user_id,
+            "author_name": f"Reader {n}",
+            "body": f"Comment {n}",
+            "body_html": f"<p>Comment {n}</p>",
+            "body_hash": f"comment-{n}",
+            "status": status,
+            "created_at": start + timedelta(seconds=n),
+            "depth": 0,
+            "parent_key": 0,
+        }
+        for n in range(first, first + count)
+    ]
+
+
+@pytest.mark.sqlite_only
+def test_a_new_comments_page_costs_sqlite_the_same_however_many_held_comments(
+    essay: Path, make_app: Make
+) -> None:
+    """The POST's history and page count, in SQLite's own steps: 2,000 comments held from
+    others change nothing. Counting "up to now" walked the post's time index through them."""
+    app = page_app(make_app)
+    seed_roots(app, 3)
+    post_id = essay_id(app)
+    writer = mh.add_user(app, "Busy Writer")
+    with app.app_context():
+        now = utcnow()
+    values = {"user_id": writer, "viewer_id": writer, "post_id": post_id, "now": now}
+    statement = _history_and_page(CommentOrder.OLDEST)
+
+    def steps() -> int:
+        counted = [0]
+
+        def count() -> int:
+            counted[0] += 1
+            return 0  # go on
+
+        with app.app_context():
+            sqlite = db.session.connection().connection.driver_connection
+            assert sqlite is not None
+            sqlite.set_progress_handler(count, 1)
+            assert db.session.execute(statement, values).one().roots_before == 8
+            sqlite.set_progress_handler(None, 1)
+            db.session.rollback()
+        return counted[0]
+
+    with app.app_context(), write_transaction():
+        db.session.execute(
+            insert(Comment), _root_rows(post_id, writer, 5, 0, now - timedelta(days=9))
+        )
+    before = steps()
+    with app.app_context(), write_transaction():
+        db.session.execute(
+            insert(Comment), _root_rows(post_id, None, 2000, 5, now - timedelta(days=9))
+        )
+    assert steps() <= before + 50
+
+
 @pytest.mark.parametrize("order", list(CommentOrder))
 def test_the_statuses_are_written_into_the_sql_for_postgresql_plans(order: CommentOrder) -> None:
     """A prepared statement's generic plan cannot see bound statuses, and walked the time index
@@ -317,24 +386,9 @@ def test_postgresql_counts_pages_without_reading_everyones_held_comments(
     post_id = essay_id(app)
     writer = mh.add_user(app, "Busy Writer")
     start = datetime(2026, 11, 1, tzinfo=UTC)
-
-    def row(n: int, status: CommentStatus, user_id: int | None) -> dict[str, Any]:
-        return {
-            "post_id": post_id,
-            "user_id": user_id,
-            "author_name": f"Reader {n}",
-            "body": f"Comment {n}",
-            "body_html": f"<p>Comment {n}</p>",
-            "body_hash": f"comment-{n}",
-            "status": status,
-            "created_at": start + timedelta(seconds=n),
-            "depth": 0,
-            "parent_key": 0,
-        }
-
-    shown = [row(n, CommentStatus.APPROVED, None) for n in range(3)]
-    own = [row(n, CommentStatus.PENDING, writer) for n in range(3, 8)]
-    others = [row(n, CommentStatus.PENDING, None) for n in range(8, 5008)]
+    shown = _root_rows(post_id, None, 3, 0, start, CommentStatus.APPROVED)
+    own = _root_rows(post_id, writer, 5, 3, start)
+    others = _root_rows(post_id, None, 5000, 8, start)
     at = datetime(2026, 12, 7, tzinfo=UTC)
     values = {"post_id": post_id, "viewer_id": writer, "now": at, "created_at": at, "root_id": 0}
     statements = [
@@ -352,11 +406,12 @@ def test_postgresql_counts_pages_without_reading_everyones_held_comments(
         if statistics:
             db.session.execute(text("ANALYZE fresh.comments"))
         for statement in statements:
-            # The three shown comments and the writer's own five held ones: nothing else.
-            assert _rows_read(statement, values) <= 8, str(statement)
+            # The three shown comments and the writer's own five held ones (a count that
+            # subtracts reads them twice): nothing of the 5,000 held by others.
+            assert _rows_read(statement, values) <= 16, str(statement)
         # A new comment's POST asks the same with the writer's history: one more, their latest.
         history = _history_and_page(CommentOrder.OLDEST)
-        assert _rows_read(history, {**values, "user_id": writer}) <= 9
+        assert _rows_read(history, {**values, "user_id": writer}) <= 17
         db.session.rollback()
 
 

@@ -267,7 +267,11 @@ def roots_before_new(order: CommentOrder) -> ColumnElement[int]:
     the comment service asks it with the writer's history, in the same trip."""
     if order is CommentOrder.NEWEST:
         return literal_column("0", Integer)
-    return _counted(True, Comment.created_at <= bindparam("now")).scalar_subquery()
+    # Every one they see, less any dated after now (a clock set back, an import): each count
+    # reads only what it counts. One count "up to now" let either database walk the post's
+    # time index through everyone's held comments.
+    later = _counted(True, Comment.created_at > bindparam("now"))
+    return _COUNTS[True].scalar_subquery() - later.scalar_subquery()
 
 
 def anchored_path(
