@@ -299,6 +299,19 @@ def test_flood_is_429_with_retry_after(site: Callable[..., Flask], clock: Frozen
     assert statuses(app) == [APPROVED, APPROVED]
 
 
+def test_with_the_flood_rule_off_a_comment_stored_a_moment_later_is_no_flood(
+    site: Callable[..., Flask], clock: FrozenClock
+) -> None:
+    """Two workers: the second took its time before the first stored a comment dated after it.
+    With the rule off (0 seconds) that is no flood, and no 429."""
+    app = site(FLOOD_SECONDS=0)
+    alice = log_in(app)
+    comment_id(alice.post("Stored by the first worker."))
+    clock.advance(seconds=-1)
+    comment_id(alice.post("Stored by the second, whose clock read a second earlier."))
+    assert statuses(app) == [APPROVED, APPROVED]
+
+
 def test_moderators_are_exempt_from_the_flood_rule(site: Callable[..., Flask]) -> None:
     app = site(FLOOD_SECONDS=15, MODERATORS=frozenset({AUTHOR}))
     author = log_in(app, AUTHOR[1], "The Author")

@@ -9,14 +9,20 @@ mail (Reply-To is the sender's verified address) or publicly, with a comment of 
 from __future__ import annotations
 
 import logging
-import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from blog.auth.roles import is_moderator
-from blog.comments.rules import CommentRules, Submission, ip_hash, spam_reason, stale_form
+from blog.comments.rules import (
+    CommentRules,
+    Submission,
+    flood_wait,
+    ip_hash,
+    spam_reason,
+    stale_form,
+)
 from blog.comments.service import (
     STALE_FORM_MESSAGE,
     CommentRejected,
@@ -79,12 +85,9 @@ def _refuse_flood(user: User, now: datetime, rules: CommentRules) -> None:
         .order_by(PrivateNote.created_at.desc())
         .limit(1)
     )
-    if last is None:
-        return
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    wait = rules.flood_seconds - (now - last).total_seconds()
-    if wait > 0:
-        raise CommentRejected(FLOOD_MESSAGE, 429, retry_after=math.ceil(wait))
+    wait = flood_wait(last, now, rules)
+    if wait:
+        raise CommentRejected(FLOOD_MESSAGE, 429, retry_after=wait)
 
 
 def reader_address(user: User | None) -> str | None:

@@ -8,14 +8,13 @@ until a moderator decides on the reports page (blog/moderation/reports.py).
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from blog.comments.rules import CommentRules
+from blog.comments.rules import CommentRules, flood_wait
 from blog.comments.service import ban_message
 from blog.content.comment_markup import normalise_text
 from blog.database import write_transaction
@@ -133,13 +132,10 @@ def _refuse_flood(user_id: int, now: datetime, rules: CommentRules) -> None:
     last = db.session.scalar(
         select(func.max(CommentReport.created_at)).where(CommentReport.user_id == user_id)
     )
-    if last is None:
-        return
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    wait = rules.flood_seconds - (now - last).total_seconds()
-    if wait > 0:
+    wait = flood_wait(last, now, rules)
+    if wait:
         raise ReportRefused(
             "You are sending reports too quickly. Wait a moment, then send it again.",
             429,
-            retry_after=math.ceil(wait),
+            retry_after=wait,
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from blog.content.render import plain_text
 from blog.models import CommentStatus
@@ -95,6 +96,16 @@ def spam_reason(
 def stale_form(started: datetime | None, now: datetime, rules: CommentRules) -> bool:
     """Whether a form's start time is too old to say anything about how the comment was written."""
     return started is not None and now - started > rules.max_form_age
+
+
+def flood_wait(last: datetime | None, now: datetime, rules: CommentRules) -> int:
+    """Whole seconds until a writer may send again after their last one at `last`; 0 for now."""
+    if last is None:
+        return 0
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    # Another worker may store one dated after this request's clock read: no time passed.
+    wait = rules.flood_seconds - max(0.0, (now - last).total_seconds())
+    return math.ceil(wait) if wait > 0 else 0
 
 
 def timing_reason(

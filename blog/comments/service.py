@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import BindParameter, Select, bindparam, func, insert, select
@@ -31,6 +29,7 @@ from blog.comments.rules import (
     CommentRules,
     Submission,
     body_hash,
+    flood_wait,
     hold_reason,
     initial_status,
     ip_hash,
@@ -124,8 +123,8 @@ def create_comment(
         parent = _parent(post, submission.parent_id, rules)
         parent_key = parent.id if parent else 0
         history = _history(user, post.id, now, top_level=parent is None)
-        wait = _flood_wait(history.last_at, now, rules, exempt)
-        if wait:
+        wait = flood_wait(history.last_at, now, rules)
+        if wait and not exempt():
             # A button pressed twice is told it was a duplicate, not to slow down.
             if _is_duplicate(user, post.id, parent_key, digest):
                 raise CommentRejected(DUPLICATE_MESSAGE, 409)
@@ -269,14 +268,3 @@ def _logged_in_since(user: User, since: datetime) -> bool:
     """Whether the user finished a login with a provider after this moment."""
     found = select(Identity.id).where(Identity.user_id == user.id, Identity.last_login_at > since)
     return db.session.scalar(found.limit(1)) is not None
-
-
-def _flood_wait(
-    last: datetime | None, now: datetime, rules: CommentRules, exempt: Callable[[], bool]
-) -> int:
-    """Whole seconds until the writer may comment again after their last comment; 0 for now."""
-    if last is None:
-        return 0
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    wait = rules.flood_seconds - (now - last).total_seconds()
-    return math.ceil(wait) if wait > 0 and not exempt() else 0
