@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Row,
@@ -145,6 +146,14 @@ def params(post_id: int, viewer_id: int | None, **more: Any) -> dict[str, Any]:
     return found
 
 
+def _root_count(visible: ColumnElement[bool], *where: ColumnElement[bool]) -> Any:
+    """How many top-level comments of the post (`post_id` bound) match: a scalar subquery."""
+    found = select(func.count()).where(
+        Comment.post_id == bindparam("post_id"), Comment.parent_id.is_(None), visible, *where
+    )
+    return found.scalar_subquery()
+
+
 def _counted(viewer: bool, *where: ColumnElement[bool]) -> Select[Any]:
     """How many top-level comments a reader sees, as a sum of index ranges: one per shown
     status, and the reader's own held ones.
@@ -153,17 +162,10 @@ def _counted(viewer: bool, *where: ColumnElement[bool]) -> Select[Any]:
     of the shown statuses, let PostgreSQL walk the post's time index through everyone's held
     comments while its statistics were missing or new (a fast-growing table).
     """
-
-    def part(visible: ColumnElement[bool]) -> Any:
-        found = select(func.count()).where(
-            Comment.post_id == bindparam("post_id"), Comment.parent_id.is_(None), visible, *where
-        )
-        return found.scalar_subquery()
-
     ranges = [_status_in(status) for status in _SHOWN_STATUSES]
     if viewer:
         ranges.append(_OWN_HELD)
-    return select(functools.reduce(operator.add, map(part, ranges)))
+    return select(functools.reduce(operator.add, (_root_count(r, *where) for r in ranges)))
 
 
 _COUNTS = {viewer: _counted(viewer) for viewer in (False, True)}
@@ -267,11 +269,14 @@ def roots_before_new(order: CommentOrder) -> ColumnElement[int]:
     the comment service asks it with the writer's history, in the same trip."""
     if order is CommentOrder.NEWEST:
         return literal_column("0", Integer)
-    # Every one they see, less any dated after now (a clock set back, an import): each count
-    # reads only what it counts. One count "up to now" let either database walk the post's
-    # time index through everyone's held comments.
-    later = _counted(True, Comment.created_at > bindparam("now"))
-    return _COUNTS[True].scalar_subquery() - later.scalar_subquery()
+    now: BindParameter[datetime] = bindparam("now")
+    # Shown ones: all, less any dated after now (a clock set back, an import), so that each
+    # count reads only what it counts; one count "up to now" let either database walk the
+    # post's time index through everyone's held comments. Their own held ones: up to now,
+    # one range of their own.
+    later = _counted(False, Comment.created_at > now).scalar_subquery()
+    shown = _COUNTS[False].scalar_subquery() - later
+    return shown + _root_count(_OWN_HELD, Comment.created_at <= now)
 
 
 def anchored_path(
