@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from blog.auth.roles import is_moderator
 from blog.comments.rules import CommentRules, Submission, body_hash, hold_reason, spam_reason
-from blog.comments.service import DUPLICATE_MESSAGE, CommentRejected, ban_message, clean_body
+from blog.comments.service import (
+    DUPLICATE_MESSAGE,
+    CommentRejected,
+    ban_message,
+    clean_body,
+    duplicate_id,
+)
 from blog.comments.threads import ShownComment
 from blog.content.comment_markup import render_comment
 from blog.database import write_transaction
@@ -112,16 +118,8 @@ def duplicate_of(comment: Comment, digest: str) -> int | None:
     """Another comment by the same writer, in the same place, with this text: its id."""
     if comment.user_id is None:
         return None
-    return db.session.scalar(
-        select(Comment.id)
-        .where(
-            Comment.id != comment.id,
-            Comment.user_id == comment.user_id,
-            Comment.post_id == comment.post_id,
-            Comment.parent_key == comment.parent_key,
-            Comment.body_hash == digest,
-        )
-        .limit(1)
+    return duplicate_id(
+        comment.user_id, comment.post_id, comment.parent_key, digest, excluding=comment.id
     )
 
 

@@ -126,7 +126,7 @@ def create_comment(
         wait = flood_wait(history.last_at, now, rules)
         if wait and not exempt():
             # A button pressed twice is told it was a duplicate, not to slow down.
-            if _is_duplicate(user, post.id, parent_key, digest):
+            if duplicate_id(user.id, post.id, parent_key, digest) is not None:
                 raise CommentRejected(DUPLICATE_MESSAGE, 409)
             raise CommentRejected(FLOOD_MESSAGE, 429, retry_after=wait)
         spam = spam_reason(submission, html, user.display_name, user.email, rules)
@@ -231,17 +231,6 @@ _HISTORY = select(
     .label("approved"),
 )
 
-_DUPLICATE = (
-    select(Comment.id)
-    .where(
-        Comment.user_id == _USER,
-        Comment.post_id == bindparam("post_id"),
-        Comment.parent_key == bindparam("parent_key"),
-        Comment.body_hash == bindparam("digest"),
-    )
-    .limit(1)
-)
-
 
 @functools.cache
 def _history_and_page(order: CommentOrder) -> Select[Any]:
@@ -258,10 +247,19 @@ def _history(user: User, post_id: int, now: datetime, top_level: bool) -> _Histo
     return _History(*db.session.connection().execute(statement, params).one())
 
 
-def _is_duplicate(user: User, post_id: int, parent_key: int, digest: str) -> bool:
-    """Whether the writer already said this, here."""
-    found = {"user_id": user.id, "post_id": post_id, "parent_key": parent_key, "digest": digest}
-    return db.session.execute(_DUPLICATE, found).first() is not None
+def duplicate_id(
+    user_id: int, post_id: int, parent_key: int, digest: str, excluding: int | None = None
+) -> int | None:
+    """Another comment by this writer, in this place (post and parent), with this text: its id."""
+    found = select(Comment.id).where(
+        Comment.user_id == user_id,
+        Comment.post_id == post_id,
+        Comment.parent_key == parent_key,
+        Comment.body_hash == digest,
+    )
+    if excluding is not None:
+        found = found.where(Comment.id != excluding)
+    return db.session.scalar(found.limit(1))
 
 
 def _logged_in_since(user: User, since: datetime) -> bool:
