@@ -234,25 +234,13 @@ def _earlier_roots(order: CommentOrder, viewer: bool) -> Select[Any]:
 def page_of(
     comment_id: int, viewer_id: int | None = None, order: CommentOrder | None = None
 ) -> int:
-    """The page of the thread that shows a comment (1 when it is on none)."""
+    """The page of the thread that shows a comment (1 when it is on none): the page of the
+    top-level comment it hangs under."""
     root = _root_of(comment_id) if per_page() else None
     if root is None:
         return 1
-    return page_of_root(root.post_id, root.id, root.created_at, viewer_id, order)
-
-
-def page_of_root(
-    post_id: int,
-    root_id: int,
-    created_at: datetime,
-    viewer_id: int | None = None,
-    order: CommentOrder | None = None,
-) -> int:
-    """The page that shows a top-level comment (and its replies)."""
-    if per_page() == 0:
-        return 1
     counted = _earlier_roots(order or default_order(), viewer_id is not None)
-    values = params(post_id, viewer_id, created_at=created_at, root_id=root_id)
+    values = params(root.post_id, viewer_id, created_at=root.created_at, root_id=root.id)
     return page_after(int(db.session.execute(counted, values).scalar_one()))
 
 
