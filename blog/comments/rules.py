@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from blog.content.render import plain_text
 from blog.models import CommentStatus
@@ -102,7 +102,6 @@ def flood_wait(last: datetime | None, now: datetime, rules: CommentRules) -> int
     """Whole seconds until a writer may send again after their last one at `last`; 0 for now."""
     if last is None:
         return 0
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
     # Another worker may store one dated after this request's clock read: no time passed.
     wait = rules.flood_seconds - max(0.0, (now - last).total_seconds())
     return math.ceil(wait) if wait > 0 else 0
