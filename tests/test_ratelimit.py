@@ -15,6 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse_many
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
@@ -22,10 +23,10 @@ from werkzeug.test import TestResponse
 
 from bench.procs import WORKERS, Gunicorn, clean_env
 from blog.auth.devmode import dev_provider_settings
-from blog.config import load_settings
+from blog.config import ConfigError, load_settings
 from blog.extensions import db
 from blog.models import CommentDraft
-from blog.web.ratelimit import LIMITER_KEY, storage_uri
+from blog.web.ratelimit import LIMITER_KEY, STORAGE_RETRY_SECONDS, RateLimiter, storage_uri
 from tests.support.auth_helpers import essay_id, form_data, textarea
 from tests.support.comment_client import ESSAY, Reader, assert_refused, comment_id, log_in, statuses
 from tests.support.databases import skip_or_fail
@@ -195,7 +196,7 @@ def dead_redis_url() -> Iterator[str]:
 def test_a_dead_redis_takes_neither_logins_nor_comments_down(
     limited: Callable[..., Flask], dead_redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="flask-limiter")
+    caplog.set_level(logging.WARNING, logger="blog.web.ratelimit")
     app = limited(RATELIMIT_STORAGE_URI=dead_redis_url)
     assert type(app.extensions[LIMITER_KEY].storage).__name__ == "RedisStorage"
     client = from_ip(app.test_client())
@@ -211,6 +212,33 @@ def test_a_dead_redis_takes_neither_logins_nor_comments_down(
     body = "One too many, kept all the same."
     assert_refused(reader.post(body), 429, "your comment is kept below", body)
     assert len(statuses(app)) == COMMENT_LIMIT
+
+
+def test_a_dead_storage_is_asked_again_only_after_a_while(
+    dead_redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = [1000.0]
+    limiter = RateLimiter(dead_redis_url, {"socket_connect_timeout": 1}, "t", lambda: clock[0])
+    two = parse_many("2 per minute")
+
+    def redis_failures() -> int:
+        return caplog.text.count("falling back to in-memory storage")
+
+    caplog.set_level(logging.WARNING, logger="blog.web.ratelimit")
+    # One failed attempt, then the same limit counted in memory.
+    assert [limiter.hit(two, IP, "auth.start") for _ in range(3)] == [None, None, two[0]]
+    assert redis_failures() == 1
+    clock[0] += STORAGE_RETRY_SECONDS - 1
+    assert limiter.hit(two, OTHER_IP, "auth.start") is None
+    assert redis_failures() == 1
+    clock[0] += 1
+    assert limiter.hit(two, OTHER_IP, "auth.start") is None
+    assert redis_failures() == 2  # asked again, still down
+
+
+def test_a_malformed_limit_stops_the_app_at_start(make_app: Callable[..., Flask]) -> None:
+    with pytest.raises(ConfigError, match="BLOG_RATELIMIT_COMMENT must be a rate limit"):
+        make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT="sixty a minute")
 
 
 def redis_url() -> str:

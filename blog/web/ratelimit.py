@@ -1,38 +1,42 @@
-"""Rate limits per IP address on logins and comment posts (Flask-Limiter).
+"""Rate limits per IP address on logins, comment posts, likes and reports (the limits library).
 
-The counts live in Flask-Limiter's own memory storage by default and in Redis when REDIS_URL
+The counts live in limits' memory storage by default and in Redis when REDIS_URL
 (BLOG_REDIS_URL) is set, so that several app servers share them; RATELIMIT_STORAGE_URI
 overrides both. In memory each gunicorn worker counts for itself, so an address may get the
-limit once per worker: the limits library has no storage that processes share without a server
-(it has memory, Redis, Memcached, MongoDB), so Redis is what makes the limits exact. A dead
-Redis never takes logins or comments down: Flask-Limiter's in-memory fallback counts the same
-limits in this process until Redis answers again, and any other storage error lets the request
-through (logged) rather than failing it.
+limit once per worker: limits has no storage that processes share without a server (it has
+memory, Redis, Memcached, MongoDB), so Redis is what makes the limits exact. A dead Redis never
+takes logins or comments down: the same limits are counted in this process's memory until
+Redis answers again, and any other storage error lets the request through (logged).
 
-Each app gets its own Limiter (kept in app.extensions) rather than one unbound instance in
-blog.extensions: Flask-Limiter keeps its storage, key prefix and on/off switch on the instance,
-so one instance shared by several apps in a process (the test suite, tools) would let the last
-app initialised silently change the others' limits. The limits are applied here, in one place,
-to the views they guard.
+Only the limited views are wrapped, in one place, when the app is made: no other request runs
+any rate-limit code. (Flask-Limiter, on top of the same library, checks and resets state in
+hooks around every request of the app, pages no limit applies to included.) Each app gets its
+own RateLimiter, kept in app.extensions, so apps in one process (the test suite, tools) never
+share counts or settings.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response, render_template, request
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, make_response, render_template, request
+from flask.typing import ResponseReturnValue
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from blog.auth.drafts import save_draft
 from blog.auth.views import same_origin
 from blog.clock import utcnow
 from blog.comments.views import comment_kept
+from blog.config import ConfigError
 from blog.extensions import db
 from blog.models import Post
 from blog.web.formdata import parse_int
@@ -60,6 +64,9 @@ DEFAULT_KEY_PREFIX = "blog"
 # A Redis that hangs must not hang the request: give up quickly and count in memory.
 REDIS_TIMEOUTS: dict[str, str | int] = {"socket_timeout": 1, "socket_connect_timeout": 1}
 MEMORY_URI = "memory://"
+# How long a storage that failed is left alone (its counts kept in memory) before it is asked
+# again: a dead Redis then costs one timeout per this many seconds, not one per request.
+STORAGE_RETRY_SECONDS = 30.0
 
 
 def storage_uri(config: Any) -> str:
@@ -68,44 +75,109 @@ def storage_uri(config: Any) -> str:
     return str(explicit) if explicit else MEMORY_URI
 
 
-def _limit_from(setting: str) -> Callable[[], str]:
-    return lambda: str(current_app.config[setting])
+class RateLimiter:
+    """One app's limits: fixed windows in its storage, or in memory while that storage fails."""
+
+    def __init__(
+        self,
+        uri: str,
+        options: Mapping[str, Any],
+        prefix: str,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        if not isinstance(storage, Storage):  # an async+ scheme: nothing here awaits it
+            raise ConfigError(f"the rate limit storage {uri!r} is asynchronous; use a plain one")
+        self.storage = storage
+        self.prefix = prefix
+        self._counted = FixedWindowRateLimiter(self.storage)
+        self._in_memory = FixedWindowRateLimiter(MemoryStorage())
+        self._failed_at: float | None = None
+        self._monotonic = monotonic
+
+    def _strategy(self) -> FixedWindowRateLimiter:
+        if self._failed_at is None:
+            return self._counted
+        if self._monotonic() - self._failed_at >= STORAGE_RETRY_SECONDS:
+            self._failed_at = None
+            return self._counted
+        return self._in_memory
+
+    def hit(self, limits: list[RateLimitItem], *key: str) -> RateLimitItem | None:
+        """Count one request under `key` against each limit; the first one it exceeds."""
+        strategy = self._strategy()
+        try:
+            return next(
+                (item for item in limits if not strategy.hit(item, self.prefix, *key)), None
+            )
+        except StorageError:
+            if strategy is self._in_memory:
+                raise
+            log.warning(
+                "rate limit storage unreachable: falling back to in-memory storage for %d s",
+                STORAGE_RETRY_SECONDS,
+                exc_info=True,
+            )
+            self._failed_at = self._monotonic()
+            return self.hit(limits, *key)
+
+    def retry_after(self, item: RateLimitItem, *key: str) -> int:
+        """Seconds until the limit lets `key` through again (at least 1)."""
+        try:
+            reset_at = self._strategy().get_window_stats(item, self.prefix, *key).reset_time
+            return max(1, math.ceil(reset_at - time.time()))
+        except StorageError:  # the storage went away between the hit and this answer
+            log.warning("rate limit window unavailable; using the limit's full period")
+            return max(1, int(item.get_expiry()))
+
+
+def parsed_limits(config: Mapping[str, Any], setting: str) -> list[RateLimitItem]:
+    """The limits a setting names ("30 per minute; 500 per day"); a clear error if malformed."""
+    try:
+        return parse_many(str(config[setting]))
+    except ValueError as exc:
+        raise ConfigError(
+            f"BLOG_{setting} must be a rate limit such as '30 per minute', not {config[setting]!r}"
+        ) from exc
 
 
 def init_rate_limits(app: Flask) -> None:
-    """Give the app its Limiter, limit the login and comment views, install the 429 page."""
+    """Give the app its RateLimiter and wrap the login, comment and reaction views in it."""
     if not app.config.setdefault("RATELIMIT_ENABLED", True):
         return
     uri = storage_uri(app.config)
-    # Flask-Limiter adds RATELIMIT_STORAGE_OPTIONS from the config over these.
     options = dict(REDIS_TIMEOUTS) if uri.startswith(("redis://", "rediss://")) else {}
-    limiter = Limiter(
-        get_remote_address,
-        storage_uri=uri,
-        storage_options=options,
-        key_prefix=str(app.config.get("RATELIMIT_KEY_PREFIX") or DEFAULT_KEY_PREFIX),
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,
-        headers_enabled=False,  # Retry-After is set on the 429 page itself
+    limiter = RateLimiter(
+        uri, options, str(app.config.get("RATELIMIT_KEY_PREFIX") or DEFAULT_KEY_PREFIX)
     )
-    limiter.init_app(app)
     app.extensions[LIMITER_KEY] = limiter
     for endpoint, setting in LIMITED_ENDPOINTS.items():
+        limits = parsed_limits(app.config, setting)
         view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(_limit_from(setting))(view)  # type: ignore[assignment]
-    app.register_error_handler(RateLimitExceeded, too_many_requests)
+        app.view_functions[endpoint] = _limited(view, endpoint, limits, limiter)
 
 
-def retry_after_seconds(error: RateLimitExceeded) -> int:
-    """Seconds until the breached limit lets this address through again (at least 1)."""
-    limiter: Limiter | None = current_app.extensions.get(LIMITER_KEY)
-    breached = limiter.current_limit if limiter is not None else None
-    if breached is not None:
+def _limited(
+    view: Callable[..., Any],
+    endpoint: str,
+    limits: list[RateLimitItem],
+    limiter: RateLimiter,
+) -> Callable[..., ResponseReturnValue]:
+    @functools.wraps(view)
+    def limited_view(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        # Behind a proxy, ProxyFix has already put the client's address here.
+        key = (request.remote_addr or "127.0.0.1", endpoint)
         try:
-            return max(1, math.ceil(breached.window.reset_time - time.time()))
-        except Exception:  # the storage went away between the hit and this page
-            log.warning("rate limit window unavailable; using the limit's full period")
-    return max(1, int(error.limit.limit.get_expiry()))
+            exceeded = limiter.hit(limits, *key)
+        except Exception:  # counting failed even in memory: let the request through
+            log.exception("rate limit not checked for %s", endpoint)
+            exceeded = None
+        if exceeded is not None:
+            log.info("rate limit %s exceeded by %s at %s", exceeded, *key)
+            return too_many_requests(limiter.retry_after(exceeded, *key))
+        return view(*args, **kwargs)
+
+    return limited_view
 
 
 def _wait(seconds: int) -> str:
@@ -114,10 +186,9 @@ def _wait(seconds: int) -> str:
     return f"{math.ceil(seconds / 60)} minutes"
 
 
-def too_many_requests(error: RateLimitExceeded) -> Response:
+def too_many_requests(seconds: int) -> Response:
     """A clear 429 page with Retry-After; a comment or a login's draft is kept, never lost."""
     db.session.rollback()
-    seconds = retry_after_seconds(error)
     wait = _wait(seconds)
     if request.endpoint in ("comments.create", "comments.preview"):
         response = _comment_kept(
