@@ -236,9 +236,18 @@ def test_a_dead_storage_is_asked_again_only_after_a_while(
     assert redis_failures() == 2  # asked again, still down
 
 
-def test_a_malformed_limit_stops_the_app_at_start(make_app: Callable[..., Flask]) -> None:
-    with pytest.raises(ConfigError, match="BLOG_RATELIMIT_COMMENT must be a rate limit"):
-        make_app(RATELIMIT_ENABLED=True, RATELIMIT_COMMENT="sixty a minute")
+@pytest.mark.parametrize(
+    ("setting", "value", "refusal"),
+    [
+        ("RATELIMIT_COMMENT", "sixty a minute", "BLOG_RATELIMIT_COMMENT must be a rate limit"),
+        ("RATELIMIT_STORAGE_URI", "async+memory://", "is asynchronous"),
+    ],
+)
+def test_a_malformed_limit_or_storage_stops_the_app_at_start(
+    make_app: Callable[..., Flask], setting: str, value: str, refusal: str
+) -> None:
+    with pytest.raises(ConfigError, match=refusal):
+        make_app(RATELIMIT_ENABLED=True, **{setting: value})
 
 
 def redis_url() -> str:
