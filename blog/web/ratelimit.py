@@ -91,7 +91,9 @@ class RateLimiter:
         self.storage = storage
         self.prefix = prefix
         self._counted = FixedWindowRateLimiter(self.storage)
-        self._in_memory = FixedWindowRateLimiter(MemoryStorage())
+        # Counting in memory already: no second store (and no second expiry thread) to fall to.
+        in_memory = isinstance(storage, MemoryStorage)
+        self._in_memory = self._counted if in_memory else FixedWindowRateLimiter(MemoryStorage())
         self._failed_at: float | None = None
         self._monotonic = monotonic
 
